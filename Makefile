@@ -1,0 +1,70 @@
+# tinyroot: builds a small Linux VM (kernel + initramfs) from source.
+#
+#   make help        lists every target and variable
+#
+# This file only sets up paths and the verbosity; each concept lives in its
+# own file under support/make/, included below in the order they need.
+
+# Bash for recipes: pipefail, and `[ -nt ]` with sub-second precision.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+MAKEFLAGS += --no-print-directory --no-builtin-rules --no-builtin-variables
+.SUFFIXES:
+# Stamps are never intermediate files: make must not delete them.
+.SECONDARY:
+
+TOPDIR := $(CURDIR)
+
+# O=dir: out-of-tree build; every generated file, .config included, lives there.
+O ?= $(TOPDIR)/output
+override O := $(abspath $(O))
+BUILD_DIR := $(O)/build
+IMAGES_DIR := $(O)/images
+CONFIG := $(O)/.config
+# User-written files beside the build (defconfig, local.mk): the tree for an
+# in-tree build, O otherwise.
+USER_DIR := $(if $(filter $(TOPDIR)/output,$(O)),$(TOPDIR),$(O))
+
+# V=1 shows full commands and their output; the default is one line a step.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Goals that work without a configuration (or create one).
+NO_CONFIG_GOALS := help list-defconfigs clean distclean menuconfig nconfig config oldconfig \
+	olddefconfig savedefconfig defconfig %_defconfig check
+CONFIG_GOALS := $(filter $(NO_CONFIG_GOALS),$(MAKECMDGOALS))
+BUILD_GOALS := $(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS))
+
+.DEFAULT_GOAL := all
+.PHONY: all FORCE
+FORCE:
+
+ifneq ($(CONFIG_GOALS),)
+ifneq ($(BUILD_GOALS),)
+# A mix such as `make foo_defconfig all`: run each goal in turn, as the kernel does.
+$(MAKECMDGOALS): tr-goals-in-turn ; @:
+.PHONY: tr-goals-in-turn
+tr-goals-in-turn:
+	$(Q)for goal in $(MAKECMDGOALS); do $(MAKE) "$$goal" || exit; done
+MIXED_GOALS := y
+endif
+endif
+
+ifneq ($(MIXED_GOALS),y)
+include support/make/utils.mk
+include support/make/download.mk
+include support/make/kconfig.mk
+ifeq ($(CONFIG_GOALS),)
+# Building: the configuration is known from here on.
+include support/make/host-deps.mk
+include support/make/toolchain.mk
+include support/make/package.mk
+include support/make/rootfs.mk
+endif
+include support/make/clean.mk
+include support/make/check.mk
+include support/make/help.mk
+endif

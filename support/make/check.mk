@@ -1,0 +1,6 @@
+# make check: the test suite, with Debian's pytest (the python3 first on
+# PATH may not see Debian's python3-* packages). PYTEST_ARGS adds options,
+# e.g. PYTEST_ARGS='-k download -x'.
+.PHONY: check
+check:
+	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing $(PYTEST_ARGS)

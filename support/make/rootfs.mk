@@ -1,0 +1,83 @@
+# The root filesystem and the images.
+#
+# $(O)/target is assembled fresh, whenever anything it is made of changed,
+# from the install directories of the enabled packages (in dependency
+# order), then the overlays, then the post-build script: a package that is
+# deselected or rebuilt differently leaves nothing stale behind.
+# $(O)/images gets the packages' images and the initramfs.
+
+ROOTFS_DIR := $(BUILD_DIR)/rootfs
+TARGET_DIR_FINAL := $(O)/target
+ROOTFS_NAME := rootfs
+ROOTFS_STAMPS := $(ROOTFS_DIR)/.stamp_target $(ROOTFS_DIR)/.stamp_images
+$(ROOTFS_STAMPS): private PKG := ROOTFS
+$(ROOTFS_STAMPS): | host-deps
+
+ROOTFS_OVERLAYS := $(foreach d,$(call qstrip,$(TR_ROOTFS_OVERLAY)),$(call config-path,$(d)))
+ROOTFS_POST_BUILD_SCRIPT := $(call config-path,$(call qstrip,$(TR_ROOTFS_POST_BUILD_SCRIPT)))
+ROOTFS_INSTALLED := $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/.stamp_installed)
+
+# Timestamps in the images: SOURCE_DATE_EPOCH from the environment, else the
+# tree's last commit.
+SOURCE_DATE_EPOCH ?= $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null || echo 0)
+
+$(ROOTFS_DIR)/.stamp_target: $(ROOTFS_INSTALLED) $(TOPDIR)/support/make/rootfs.mk \
+	$(call value-file,rootfs.target,$(PACKAGES) $(ROOTFS_OVERLAYS) $(ROOTFS_POST_BUILD_SCRIPT)) \
+	$(wildcard $(foreach s,TR_ROOTFS_OVERLAY TR_ROOTFS_POST_BUILD_SCRIPT,$(call kconfig-symbol-file,$(s)))) \
+	$(if $(ROOTFS_OVERLAYS),$(shell find $(ROOTFS_OVERLAYS) 2>/dev/null)) $(ROOTFS_POST_BUILD_SCRIPT) | $(ROOTFS_DIR)
+	$(call run-step,target,Assembling,$(target-cmds))
+
+define target-cmds
+rm -rf $(TARGET_DIR_FINAL)
+mkdir -p $(TARGET_DIR_FINAL)
+$(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/target/. $(TARGET_DIR_FINAL)/$(newline))
+$(foreach d,$(ROOTFS_OVERLAYS),rsync -a --exclude=.git $(d)/ $(TARGET_DIR_FINAL)/$(newline))
+$(if $(ROOTFS_POST_BUILD_SCRIPT),TARGET_DIR=$(TARGET_DIR_FINAL) IMAGES_DIR=$(IMAGES_DIR) BUILD_DIR=$(BUILD_DIR) \
+	$(ROOTFS_POST_BUILD_SCRIPT) $(TARGET_DIR_FINAL))
+endef
+
+# The initramfs compressor: the kernel's unpacker wants xz with crc32 checks
+# and lz4's legacy format.
+ROOTFS_CPIO_COMPRESSION := $(firstword $(foreach c,NONE GZIP BZIP2 XZ LZMA LZ4 ZSTD,$(if $(TR_ROOTFS_CPIO_$(c)),$(c))))
+ROOTFS_CPIO_EXT.NONE :=
+ROOTFS_CPIO_EXT.GZIP := .gz
+ROOTFS_CPIO_EXT.BZIP2 := .bz2
+ROOTFS_CPIO_EXT.XZ := .xz
+ROOTFS_CPIO_EXT.LZMA := .lzma
+ROOTFS_CPIO_EXT.LZ4 := .lz4
+ROOTFS_CPIO_EXT.ZSTD := .zst
+ROOTFS_CPIO_COMPRESS.NONE := cat
+ROOTFS_CPIO_COMPRESS.GZIP := gzip -9 -n
+ROOTFS_CPIO_COMPRESS.BZIP2 := bzip2 -9
+ROOTFS_CPIO_COMPRESS.XZ := xz -9 --check=crc32
+ROOTFS_CPIO_COMPRESS.LZMA := xz --format=lzma -9
+ROOTFS_CPIO_COMPRESS.LZ4 := lz4 -l -9
+ROOTFS_CPIO_COMPRESS.ZSTD := zstd -19 -q
+ROOTFS_CPIO := rootfs.cpio$(ROOTFS_CPIO_EXT.$(ROOTFS_CPIO_COMPRESSION))
+
+$(ROOTFS_DIR)/.stamp_images: $(ROOTFS_DIR)/.stamp_target \
+	$(wildcard $(foreach c,NONE GZIP BZIP2 XZ LZMA LZ4 ZSTD,$(call kconfig-symbol-file,TR_ROOTFS_CPIO_$(c))))
+	$(call run-step,images,Packing,$(images-cmds))
+
+# Owned by root, sorted, every mtime clamped: the same bytes on every build.
+define images-cmds
+rm -rf $(IMAGES_DIR).tmp
+mkdir -p $(IMAGES_DIR).tmp
+$(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DIR).tmp/$(newline))
+find $(TARGET_DIR_FINAL) -newermt @$(SOURCE_DATE_EPOCH) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
+cd $(TARGET_DIR_FINAL) && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet \
+	| $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION)) >$(IMAGES_DIR).tmp/$(ROOTFS_CPIO)
+rm -rf $(IMAGES_DIR)
+mv $(IMAGES_DIR).tmp $(IMAGES_DIR)
+endef
+
+$(ROOTFS_DIR):
+	$(Q)mkdir -p $@
+
+# A build says whether it did anything.
+$(call write-file,$(WORK_MARKER),)
+
+.PHONY: all world
+all: world
+world: $(ROOTFS_DIR)/.stamp_images
+	@echo "$(if $(file <$(WORK_MARKER)),>>> Images in $(IMAGES_DIR),tinyroot: nothing to do: $(IMAGES_DIR) is up to date)"

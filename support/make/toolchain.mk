@@ -1,0 +1,27 @@
+# The toolchain every package builds with: the host's gcc against glibc, or
+# Debian's musl-gcc against the kernel headers of the linux-headers package.
+# SYSROOT is set per package step (see package.mk): the staging files its
+# dependencies installed.
+
+ARCH := $(call qstrip,$(TR_ARCH))
+
+ifeq ($(TR_TOOLCHAIN_MUSL),y)
+TARGET_CC := musl-gcc
+TOOLCHAIN_DEPENDENCIES := linux-headers
+TOOLCHAIN_CPPFLAGS = -isystem $(SYSROOT)/usr/include
+else
+TARGET_CC := gcc
+TOOLCHAIN_DEPENDENCIES :=
+TOOLCHAIN_CPPFLAGS =
+endif
+TARGET_CROSS :=
+TARGET_STRIP := strip
+
+# Reproducible: no build path in the binaries.
+TARGET_CPPFLAGS = $(TOOLCHAIN_CPPFLAGS)
+TARGET_CFLAGS = -Os -pipe $(if $(TR_REPRODUCIBLE),-ffile-prefix-map=$(BUILD_DIR)=/build)
+TARGET_LDFLAGS = $(if $(TR_STATIC),-static)
+
+# Jobs inside one package's make; the top-level make's own -j runs
+# independent packages side by side.
+JOBS := $(if $(filter-out 0,$(TR_JLEVEL)),$(TR_JLEVEL),$(shell nproc))

@@ -1,0 +1,7 @@
+#include "config.h"
+#include "greet.h"
+
+const char *greeting(void)
+{
+	return GREETING;
+}
