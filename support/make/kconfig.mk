@@ -60,7 +60,7 @@ KCONFIG_TOOLS_CHECK = $(Q)$(TOPDIR)/support/scripts/check-host-deps kconfig
 
 menuconfig nconfig: $(KCONFIG_DIR)
 	$(KCONFIG_TOOLS_CHECK)
-	$(Q)$(call kconfig-env,$(CURRENT_DEFCONFIG)) kconfig-$(@:config=conf) $(TOPDIR)/Config.in
+	$(Q)$(call kconfig-env,$(CURRENT_DEFCONFIG)) kconfig-$(if $(filter menuconfig,$@),mconf,nconf) $(TOPDIR)/Config.in
 
 config: $(KCONFIG_DIR)
 	$(KCONFIG_TOOLS_CHECK)

@@ -176,7 +176,7 @@ endef
 
 $(BUILD_DIR)/%/.stamp_rsynced:
 	$(Q)mkdir -p $(SRC_DIR)
-	$(Q)if [ -n "$$(rsync -a --delete --itemize-changes --exclude=.git $($(PKG)_LOCAL_SRCDIR)/ $(SRC_DIR)/)" ] \
+	$(Q)if [ -n "$$(rsync -a --omit-dir-times --itemize-changes --exclude=.git $($(PKG)_LOCAL_SRCDIR)/ $(SRC_DIR)/)" ] \
 		|| [ ! -e $@ ]; then \
 		echo ">>> $($(PKG)_NAME) $($(PKG)_VERSION) Synced from $($(PKG)_LOCAL_SRCDIR)"; \
 		echo "local $($(PKG)_LOCAL_SRCDIR)" >$(@D)/source-origin; \

@@ -1,0 +1,153 @@
+"""Fixtures shared by the test suite.
+
+Builds happen in pytest's temporary directories with O=, never in the tree.
+The package-layer tests use the external tree in support/testing/external:
+small packages whose tarballs are made here, on the fly, and served from a
+file:// mirror or an HTTP server on 127.0.0.1.
+"""
+import functools
+import http.server
+import os
+import re
+import subprocess
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+TOPDIR = Path(__file__).resolve().parents[2]
+TESTING = TOPDIR / "support" / "testing"
+TEST_PACKAGES = ("libgreet", "hello", "goodbye")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long builds, run by make check-slow")
+
+
+class Build:
+    """One O= build directory and the make that drives it."""
+
+    def __init__(self, out, dl_dir, external=None):
+        self.out = Path(out)
+        self.dl_dir = Path(dl_dir)
+        self.external = external
+
+    @property
+    def config_path(self):
+        return self.out / ".config"
+
+    def make(self, *args, check=True, env=None, timeout=3600, cwd=TOPDIR):
+        cmd = ["make", f"O={self.out}"]
+        if self.external is not None:
+            cmd.append(f"TR_EXTERNAL={self.external}")
+        cmd += list(args)
+        full_env = dict(os.environ, TR_DL_DIR=str(self.dl_dir))
+        full_env.pop("MAKEFLAGS", None)
+        full_env.update(env or {})
+        result = subprocess.run(cmd, cwd=cwd, env=full_env, text=True, timeout=timeout,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}")
+        return result
+
+    def config(self):
+        """The .config as a dict: SYMBOL -> value (n for "is not set")."""
+        values = {}
+        for line in self.config_path.read_text().splitlines():
+            if m := re.match(r"^(TR_\w+)=(.*)$", line):
+                values[m[1]] = m[2].strip('"') if m[2].startswith('"') else m[2]
+            elif m := re.match(r"^# (TR_\w+) is not set$", line):
+                values[m[1]] = "n"
+        return values
+
+    def set_config(self, **symbols):
+        """Edits .config as a user would; strings need their quotes."""
+        text = self.config_path.read_text()
+        for name, value in symbols.items():
+            line = f"# {name} is not set" if value == "n" else f"{name}={value}"
+            pattern = re.compile(rf"^(# )?{name}( is not set|=.*)$", re.M)
+            text, count = pattern.subn(line, text)
+            if count == 0:
+                text += line + "\n"
+        self.config_path.write_text(text)
+
+    def package_dir(self, name, version="1.0"):
+        return self.out / "build" / f"{name}-{version}"
+
+    def target(self, path):
+        return self.out / "target" / path.lstrip("/")
+
+
+def make_tarball(sources, name, version, mirror):
+    """name-version.tar.gz of support/testing/sources/name (or `sources`)."""
+    tarball = Path(mirror) / f"{name}-{version}.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        for path in sorted(Path(sources).iterdir()):
+            tar.add(path, arcname=f"{name}-{version}/{path.name}")
+    return tarball
+
+
+def sha256(path):
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class PackageTree:
+    """A copy of the external test tree with a mirror of its tarballs."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.external = self.root / "external"
+        self.mirror = self.root / "mirror"
+        self.mirror.mkdir(parents=True)
+        subprocess.run(["cp", "-a", str(TESTING / "external"), str(self.external)], check=True)
+        for name in TEST_PACKAGES:
+            self.add_tarball(name, "1.0")
+        (self.external / "configs").mkdir(exist_ok=True)
+        self.defconfig = self.external / "configs" / "test_defconfig"
+        self.defconfig.write_text(
+            "TR_PRIMARY_SITE=\"file://%s\"\nTR_PACKAGE_HELLO=y\nTR_PACKAGE_GOODBYE=y\n" % self.mirror)
+
+    def add_tarball(self, name, version, sources=None, pin=True):
+        tarball = make_tarball(sources or TESTING / "sources" / name, name, version, self.mirror)
+        if pin:
+            self.pin(name, tarball.name, sha256(tarball))
+        return tarball
+
+    def pin(self, name, filename, digest):
+        hash_file = self.external / "package" / name / f"{name}.hash"
+        lines = [line for line in (hash_file.read_text().splitlines() if hash_file.exists() else [])
+                 if not line.endswith(f"  {filename}")]
+        lines.append(f"# made by the test suite\nsha256  {digest}  {filename}")
+        hash_file.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def package_tree(tmp_path):
+    return PackageTree(tmp_path / "tree")
+
+
+@pytest.fixture
+def build(tmp_path, package_tree):
+    """A configured (not yet built) build of the test packages."""
+    b = Build(tmp_path / "out", tmp_path / "dl", external=package_tree.external)
+    b.make("test_defconfig")
+    return b
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_mirror(package_tree):
+    """The mirror served over HTTP on 127.0.0.1; yields its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(package_tree.mirror))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

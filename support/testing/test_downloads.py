@@ -1,0 +1,205 @@
+"""Downloads: sites in order, verification, atomicity, and every bad input."""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import TOPDIR, Build, sha256
+
+
+def error_lines(output):
+    return [line for line in output.splitlines() if line.startswith("tinyroot:")]
+
+
+def no_partial_files(dl_dir):
+    return [p.name for p in dl_dir.iterdir() if ".part" in p.name] if dl_dir.exists() else []
+
+
+def test_upstream_site_over_http(build, http_mirror):
+    build.set_config(TR_PRIMARY_SITE='""', TR_TEST_UPSTREAM_SITE=f'"{http_mirror}"')
+    build.make()
+    origin = (build.package_dir("hello") / "source-origin").read_text()
+    assert origin.startswith(f"{http_mirror}/hello-1.0.tar.gz ")
+    assert (build.dl_dir / "hello-1.0.tar.gz").exists()
+
+
+def test_sites_in_order_primary_then_upstream_then_backup(build, package_tree, http_mirror):
+    # The primary mirror lacks the files, upstream is closed: the backup serves.
+    build.set_config(TR_PRIMARY_SITE=f'"file://{package_tree.root}/empty"',
+                     TR_BACKUP_SITE=f'"{http_mirror}"')
+    build.make()
+    log = (build.package_dir("hello") / "download.log").read_text()
+    tried = [line.split("trying ")[1] for line in log.splitlines() if "trying " in line]
+    assert tried[0].startswith(f"file://{package_tree.root}/empty")
+    assert tried[1].startswith("http://127.0.0.1:9/")
+    assert tried[2].startswith(http_mirror)
+
+
+def test_download_dir_is_tried_first_and_shared(build, tmp_path, package_tree):
+    build.make()
+    other = Build(tmp_path / "other", build.dl_dir, external=package_tree.external)
+    other.make("test_defconfig")
+    other.set_config(TR_PRIMARY_SITE='"file:///nonexistent"')
+    other.make()
+    assert "trying" not in (other.package_dir("hello") / "download.log").read_text()
+
+
+def test_dl_dir_from_environment_overrides_config(build, tmp_path):
+    build.set_config(TR_DL_DIR=f'"{tmp_path}/from-config"')
+    build.make("hello-source")
+    assert (build.dl_dir / "hello-1.0.tar.gz").exists()
+    assert not (tmp_path / "from-config").exists()
+    build.make("goodbye-source", env={"TR_DL_DIR": ""})  # empty: the configuration's
+    assert (tmp_path / "from-config" / "goodbye-1.0.tar.gz").exists()
+
+
+def test_make_source_then_build_offline(build):
+    build.make("source")
+    build.set_config(TR_PRIMARY_SITE='"file:///nonexistent"')
+    build.make()
+    assert (build.target("/usr/bin/hello")).exists()
+
+
+@pytest.mark.parametrize("damage", ["corrupted", "truncated"])
+def test_bad_tarball_is_refused_and_not_kept(build, package_tree, damage):
+    tarball = package_tree.mirror / "goodbye-1.0.tar.gz"
+    expected = sha256(tarball)
+    data = tarball.read_bytes()
+    tarball.write_bytes(data[:-20] + b"x" * 20 if damage == "corrupted" else data[: len(data) // 2])
+    result = build.make(check=False)
+    assert result.returncode != 0
+    mismatch = [line for line in result.stdout.splitlines() if "sha256 mismatch" in line]
+    assert mismatch and expected in mismatch[0] and sha256(tarball) in mismatch[0]
+    assert "goodbye-1.0.tar.gz" in mismatch[0]
+    assert not (build.dl_dir / "goodbye-1.0.tar.gz").exists()
+    assert no_partial_files(build.dl_dir) == []
+    assert not (build.package_dir("goodbye") / ".stamp_downloaded").exists()
+
+
+def test_corrupted_copy_in_download_dir_is_replaced(build):
+    build.make("goodbye-source")
+    copy = build.dl_dir / "goodbye-1.0.tar.gz"
+    good = copy.read_bytes()
+    copy.write_bytes(b"garbage")
+    build.make("goodbye-dirclean")
+    build.make("goodbye")
+    assert copy.read_bytes() == good
+
+
+def test_missing_hash_entry(build, package_tree):
+    package_tree.add_tarball("hello", "2.0", pin=False)
+    build.set_config(TR_PACKAGE_HELLO_VERSION='"2.0"')
+    result = build.make(check=False)
+    assert result.returncode != 0
+    lines = [line for line in error_lines(result.stdout) if "no sha256" in line]
+    assert lines and "hello-2.0.tar.gz" in lines[0] and "hello.hash" in lines[0]
+    assert "add a line" in lines[0]
+    assert not (build.dl_dir / "hello-2.0.tar.gz").exists()
+
+
+def test_every_site_failing_names_each_site(build, package_tree):
+    build.set_config(TR_PRIMARY_SITE=f'"file://{package_tree.root}/nowhere"',
+                     TR_BACKUP_SITE='"http://127.0.0.1:9/backup"')
+    start = time.monotonic()
+    result = build.make(check=False)
+    assert time.monotonic() - start < 60, "an unreachable site must fail fast"
+    assert result.returncode != 0
+    line = next(line for line in error_lines(result.stdout) if "no site could provide" in line)
+    assert f"file://{package_tree.root}/nowhere" in line
+    assert "http://127.0.0.1:9/unreachable" in line and "http://127.0.0.1:9/backup" in line
+
+
+def test_download_dir_not_writable(build, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = build.make(env={"TR_DL_DIR": str(blocker / "dl")}, check=False)
+    assert result.returncode != 0
+    lines = [line for line in error_lines(result.stdout) if "not writable" in line]
+    assert lines and str(blocker / "dl") in lines[0] and "TR_DL_DIR" in lines[0]
+
+
+def test_missing_host_tool_is_named_with_the_fix(build, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for directory in os.environ["PATH"].split(":"):
+        if not os.path.isdir(directory):
+            continue
+        for name in os.listdir(directory):
+            if name != "cpio" and not (bin_dir / name).exists():
+                (bin_dir / name).symlink_to(os.path.join(directory, name))
+    result = build.make(env={"PATH": str(bin_dir)}, check=False)
+    assert result.returncode != 0
+    lines = [line for line in error_lines(result.stdout) if "missing host tools" in line]
+    assert lines and "cpio" in lines[0] and "install-host-deps" in lines[0]
+
+
+class StallingServer:
+    """Serves the first half of a file, then stalls until stopped."""
+
+    def __init__(self, data):
+        self.data = data
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.stop = threading.Event()
+        self.served = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def serve(self):
+        conn, _ = self.sock.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(self.data))
+        conn.sendall(self.data[: len(self.data) // 2])
+        self.served.set()
+        self.stop.wait(60)
+        conn.close()
+
+
+def interrupt(build, wait_for, timeout=30):
+    """Starts make, waits for wait_for(), sends Ctrl-C to its process group."""
+    env = dict(os.environ, TR_DL_DIR=str(build.dl_dir))
+    proc = subprocess.Popen(["make", f"O={build.out}"], cwd=TOPDIR, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while not wait_for():
+        assert time.monotonic() < deadline and proc.poll() is None, "never reached the step"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=30)
+    return proc.returncode
+
+
+def test_ctrl_c_during_download_then_resume(build, package_tree):
+    tarball = package_tree.mirror / "goodbye-1.0.tar.gz"
+    server = StallingServer(tarball.read_bytes())
+    build.set_config(TR_PRIMARY_SITE='""', TR_TEST_UPSTREAM_SITE=f'"{server.url}"',
+                     TR_PACKAGE_HELLO="n")
+    try:
+        assert interrupt(build, server.served.is_set) != 0
+    finally:
+        server.stop.set()
+    assert not (build.dl_dir / "goodbye-1.0.tar.gz").exists()
+    assert no_partial_files(build.dl_dir) == []
+    assert not (build.package_dir("goodbye") / ".stamp_downloaded").exists()
+    build.set_config(TR_PRIMARY_SITE=f'"file://{package_tree.mirror}"')
+    build.make()
+    assert build.target("/usr/bin/goodbye").exists()
+
+
+def test_ctrl_c_during_build_then_resume(build):
+    build.set_config(TR_TEST_BUILD_SECONDS="30", TR_PACKAGE_HELLO="n")
+    log = build.package_dir("goodbye") / "build.log"
+    assert interrupt(build, log.exists) != 0
+    assert not (build.package_dir("goodbye") / ".stamp_built").exists()
+    build.set_config(TR_TEST_BUILD_SECONDS="0")
+    build.make()
+    assert build.target("/usr/bin/goodbye").exists()
