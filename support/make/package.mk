@@ -18,6 +18,10 @@
 #                        a source directory in the tree)
 #   NAME_SITE_METHOD     empty, or local: sources in the tree, synced on
 #                        every build (as with NAME_OVERRIDE_SRCDIR)
+#   NAME_HASH_FILE       default package/<name>/<name>.hash
+#   NAME_HASH_LIST       a list of checksums the sites publish beside the
+#                        tarball (sha256sum format, e.g. kernel.org's
+#                        sha256sums.asc), for versions with no pinned hash
 #   NAME_DEBIAN_SOURCE   Debian source package whose .orig tarball is the
 #                        same file (verified by the same hash)
 #   NAME_DEBIAN_DEB      BINPKG:PATH, the source inside a Debian binary
@@ -67,7 +71,7 @@ $(2)_NAME := $(1)
 $(2)_VERSION := $(call qstrip,$($(2)_VERSION))
 $(2)_DIR := $(BUILD_DIR)/$(1)-$$($(2)_VERSION)
 $(2)_SOURCE := $(or $(call qstrip,$($(2)_SOURCE)),$(1)-$$($(2)_VERSION).tar.gz)
-$(2)_HASH_FILE := $($(2)_PKGDIR)/$(1).hash
+$(2)_HASH_FILE := $(or $($(2)_HASH_FILE),$($(2)_PKGDIR)/$(1).hash)
 $(2)_LOCAL_SRCDIR := $(call config-path,$(or $($(2)_OVERRIDE_SRCDIR),$(if $(filter local,$($(2)_SITE_METHOD)),$($(2)_SITE))))
 $(2)_DEPENDENCIES += $(if $(filter NO,$($(2)_ADD_TOOLCHAIN_DEPENDENCY)),,$(TOOLCHAIN_DEPENDENCIES))
 $(2)_KCONFIG_SYMBOLS += $(KCONFIG_SYMBOLS.$(1)) $(if $(filter NO,$($(2)_ADD_TOOLCHAIN_DEPENDENCY)),,$(TOOLCHAIN_KCONFIG_SYMBOLS))
@@ -144,7 +148,7 @@ WORK_MARKER := $(BUILD_DIR)/.work-done
 
 # $(call run-step,STEP,LABEL,COMMANDS) in the recipe of a stamp
 define run-step
-$(file >$(@D)/$(1).sh,$(3))
+$(file >$(@D)/$(1).sh,$(if $(TR_REPRODUCIBLE),export SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)$(newline))$(3))
 @TR_VERBOSE=$(V) TR_BUILD_TIME_LOG=$(BUILD_TIME_LOG) TR_WORK_MARKER=$(WORK_MARKER) \
 	$(TOPDIR)/support/scripts/run-step '$($(PKG)_NAME)' '$($(PKG)_VERSION)' '$(2)' $(@D) $(1) $@
 endef
@@ -158,6 +162,7 @@ $(TOPDIR)/support/download/download --dl-dir $(DL_DIR) --file $($(PKG)_SOURCE) \
 	$(if $(PRIMARY_SITE),--primary $(PRIMARY_SITE)) \
 	$(foreach site,$(call qstrip,$($(PKG)_SITE)),--site $(site)) \
 	$(if $(BACKUP_SITE),--backup $(BACKUP_SITE)) \
+	$(if $($(PKG)_HASH_LIST),--hash-list $($(PKG)_HASH_LIST)) \
 	$(if $(TR_DEBIAN_ARCHIVE),$(if $($(PKG)_DEBIAN_SOURCE),--debian-source $($(PKG)_DEBIAN_SOURCE)) \
 		$(if $($(PKG)_DEBIAN_DEB),--debian-deb $($(PKG)_DEBIAN_DEB))) \
 	$(if $(TR_DL_REFRESH),--refresh)

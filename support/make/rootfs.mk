@@ -17,10 +17,6 @@ ROOTFS_OVERLAYS := $(foreach d,$(call qstrip,$(TR_ROOTFS_OVERLAY)),$(call config
 ROOTFS_POST_BUILD_SCRIPT := $(call config-path,$(call qstrip,$(TR_ROOTFS_POST_BUILD_SCRIPT)))
 ROOTFS_INSTALLED := $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/.stamp_installed)
 
-# Timestamps in the images: SOURCE_DATE_EPOCH from the environment, else the
-# tree's last commit.
-SOURCE_DATE_EPOCH ?= $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null || echo 0)
-
 $(ROOTFS_DIR)/.stamp_target: $(ROOTFS_INSTALLED) $(TOPDIR)/support/make/rootfs.mk \
 	$(call value-file,rootfs.target,$(PACKAGES) $(ROOTFS_OVERLAYS) $(ROOTFS_POST_BUILD_SCRIPT)) \
 	$(wildcard $(foreach s,TR_ROOTFS_OVERLAY TR_ROOTFS_POST_BUILD_SCRIPT,$(call kconfig-symbol-file,$(s)))) \
@@ -55,9 +51,25 @@ ROOTFS_CPIO_COMPRESS.LZ4 := lz4 -l -9
 ROOTFS_CPIO_COMPRESS.ZSTD := zstd -19 -q
 ROOTFS_CPIO := rootfs.cpio$(ROOTFS_CPIO_EXT.$(ROOTFS_CPIO_COMPRESSION))
 
+ROOTFS_QEMU_SYMBOLS := TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_QEMU_MACHINE_PC \
+	TR_QEMU_MACHINE_Q35 TR_QEMU_MACHINE_MICROVM TR_QEMU_MEMORY TR_QEMU_CPUS TR_QEMU_QUIET TR_QEMU_APPEND
+
 $(ROOTFS_DIR)/.stamp_images: $(ROOTFS_DIR)/.stamp_target \
-	$(wildcard $(foreach c,NONE GZIP BZIP2 XZ LZMA LZ4 ZSTD,$(call kconfig-symbol-file,TR_ROOTFS_CPIO_$(c))))
+	$(wildcard $(foreach s,$(addprefix TR_ROOTFS_CPIO_,NONE GZIP BZIP2 XZ LZMA LZ4 ZSTD) \
+		$(ROOTFS_QEMU_SYMBOLS),$(call kconfig-symbol-file,$(s))))
 	$(call run-step,images,Packing,$(images-cmds))
+
+# The launcher's settings (board/qemu/start.sh sources this): from the
+# configuration, and from what the kernel package found in its .config.
+define qemu-conf
+QEMU_KERNEL=bzImage
+QEMU_INITRD=$(ROOTFS_CPIO)
+QEMU_CONSOLE=$(if $(TR_CONSOLE_SERIAL),serial)$(if $(TR_CONSOLE_GRAPHICAL),graphical)$(if $(TR_CONSOLE_BOTH),both)
+QEMU_MACHINE=$(if $(TR_QEMU_MACHINE_PC),pc)$(if $(TR_QEMU_MACHINE_Q35),q35)$(if $(TR_QEMU_MACHINE_MICROVM),microvm)
+QEMU_MEMORY=$(TR_QEMU_MEMORY)
+QEMU_CPUS=$(TR_QEMU_CPUS)
+QEMU_APPEND='$(subst ','\'',$(strip $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND))))'
+endef
 
 # Owned by root, sorted, every mtime clamped: the same bytes on every build.
 define images-cmds
@@ -67,6 +79,11 @@ $(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DI
 find $(TARGET_DIR_FINAL) -newermt @$(SOURCE_DATE_EPOCH) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 cd $(TARGET_DIR_FINAL) && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet \
 	| $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION)) >$(IMAGES_DIR).tmp/$(ROOTFS_CPIO)
+$(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildcard $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/images/*.qemu.conf)) \
+	>$(IMAGES_DIR).tmp/qemu.conf
+rm -f $(IMAGES_DIR).tmp/*.qemu.conf
+$(TOPDIR)/support/scripts/write-manifest $(foreach p,$(PACKAGES),$(p) $($(call uppercase,$(p))_VERSION) \
+	$($(call uppercase,$(p))_DIR)) >$(IMAGES_DIR).tmp/manifest.json
 rm -rf $(IMAGES_DIR)
 mv $(IMAGES_DIR).tmp $(IMAGES_DIR)
 endef

@@ -25,3 +25,7 @@ TARGET_LDFLAGS = $(if $(TR_STATIC),-static)
 # Jobs inside one package's make; the top-level make's own -j runs
 # independent packages side by side.
 JOBS := $(if $(filter-out 0,$(TR_JLEVEL)),$(TR_JLEVEL),$(shell nproc))
+
+# Timestamps in what is built: SOURCE_DATE_EPOCH from the environment, else
+# the tree's last commit (evaluated only when a step needs it).
+SOURCE_DATE_EPOCH ?= $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null || echo 0)

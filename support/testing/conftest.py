@@ -106,8 +106,14 @@ class PackageTree:
             self.add_tarball(name, "1.0")
         (self.external / "configs").mkdir(exist_ok=True)
         self.defconfig = self.external / "configs" / "test_defconfig"
+        # Only the test packages: no kernel, no BusyBox; the shell-script init.
         self.defconfig.write_text(
-            "TR_PRIMARY_SITE=\"file://%s\"\nTR_PACKAGE_HELLO=y\nTR_PACKAGE_GOODBYE=y\n" % self.mirror)
+            "TR_INIT_SCRIPT=y\n"
+            "# TR_PACKAGE_LINUX is not set\n"
+            "# TR_PACKAGE_BUSYBOX is not set\n"
+            "TR_PRIMARY_SITE=\"file://%s\"\n"
+            "TR_PACKAGE_HELLO=y\n"
+            "TR_PACKAGE_GOODBYE=y\n" % self.mirror)
 
     def add_tarball(self, name, version, sources=None, pin=True):
         tarball = make_tarball(sources or TESTING / "sources" / name, name, version, self.mirror)

@@ -1,0 +1,57 @@
+# The Linux kernel: output/images/bzImage.
+
+include $(LINUX_PKGDIR)/linux-source.mk
+LINUX_VERSION = $(LINUX_SOURCE_VERSION)
+LINUX_SOURCE = $(LINUX_SOURCE_FILE)
+LINUX_SITE = $(LINUX_SOURCE_SITE)
+LINUX_HASH_FILE = $(LINUX_SOURCE_HASH_FILE)
+LINUX_HASH_LIST = $(LINUX_SOURCE_HASH_LIST)
+LINUX_DEBIAN_DEB = $(LINUX_SOURCE_DEBIAN_DEB)
+LINUX_ADD_TOOLCHAIN_DEPENDENCY = NO
+
+LINUX_BOARD_DIR = $(TOPDIR)/board/qemu/$(ARCH)
+LINUX_CUSTOM_CONFIG = $(call config-path,$(call qstrip,$(TR_PACKAGE_LINUX_CUSTOM_CONFIG_FILE)))
+LINUX_USER_FRAGMENTS = $(foreach f,$(call qstrip,$(TR_PACKAGE_LINUX_CONFIG_FRAGMENTS)),$(call config-path,$(f)))
+LINUX_GRAPHICAL = $(or $(TR_CONSOLE_GRAPHICAL),$(TR_CONSOLE_BOTH))
+LINUX_SERIAL = $(or $(TR_CONSOLE_SERIAL),$(TR_CONSOLE_BOTH))
+LINUX_COMPRESSION = $(firstword $(foreach c,GZIP XZ LZ4 ZSTD,$(if $(TR_PACKAGE_LINUX_COMPRESSION_$(c)),$(c))))
+
+# Applied over the base configuration, in this order; then checked, with
+# what the image needs whatever the base, before the long build starts.
+LINUX_FRAGMENTS = \
+	$(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),$(LINUX_BOARD_DIR)/linux.fragment \
+		$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/linux-graphical.fragment)) \
+	$(LINUX_PKGDIR)/compression-$(LINUX_COMPRESSION).fragment \
+	$(LINUX_USER_FRAGMENTS)
+LINUX_REQUIRED_FRAGMENTS = $(LINUX_PKGDIR)/required.fragment \
+	$(if $(LINUX_SERIAL),$(LINUX_PKGDIR)/console-serial.fragment) \
+	$(if $(LINUX_GRAPHICAL),$(LINUX_PKGDIR)/console-graphical.fragment)
+LINUX_CONFIG_FILES = $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS) $(LINUX_CUSTOM_CONFIG)
+LINUX_KCONFIG_SYMBOLS = TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_REPRODUCIBLE
+
+# Reproducible: the build's own time, user and host are not recorded.
+LINUX_MAKE = $(MAKE) -C $(SRC_DIR) ARCH=$(ARCH) \
+	KBUILD_BUILD_TIMESTAMP="$$(date -u -d @$(SOURCE_DATE_EPOCH))" \
+	KBUILD_BUILD_USER=tinyroot KBUILD_BUILD_HOST=tinyroot KBUILD_BUILD_VERSION=1
+
+LINUX_BASE_CONFIG = $(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),tinyconfig,$(if \
+	$(TR_PACKAGE_LINUX_CONFIG_DEFCONFIG),defconfig))
+
+define LINUX_CONFIGURE_CMDS
+$(if $(LINUX_BASE_CONFIG),$(LINUX_MAKE) $(LINUX_BASE_CONFIG),cp $(LINUX_CUSTOM_CONFIG) $(SRC_DIR)/.config)
+$(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config $(LINUX_FRAGMENTS)
+$(LINUX_MAKE) olddefconfig
+$(TOPDIR)/support/kconfig/fragments check $(SRC_DIR)/.config $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS)
+endef
+
+define LINUX_BUILD_CMDS
+$(LINUX_MAKE) -j$(JOBS) bzImage
+endef
+
+# What the launcher needs to know of this kernel goes beside the images.
+define LINUX_INSTALL_IMAGES_CMDS
+cp $(SRC_DIR)/arch/x86/boot/bzImage $(IMAGES_DIR)/bzImage
+{ echo "QEMU_GRAPHICAL_CAPABLE=$$(grep -q '^CONFIG_VGA_CONSOLE=y' $(SRC_DIR)/.config && echo y || echo n)"; \
+  echo "QEMU_POWEROFF=$$(grep -q '^CONFIG_ACPI=y' $(SRC_DIR)/.config && echo acpi || echo reboot)"; \
+  echo "KERNEL_RELEASE=$$($(LINUX_MAKE) -s kernelrelease)"; } >$(IMAGES_DIR)/linux.qemu.conf
+endef
