@@ -46,3 +46,22 @@ endef
 define BUSYBOX_INSTALL_TARGET_CMDS
 $(BUSYBOX_MAKE) CONFIG_PREFIX=$(TARGET_DIR) install
 endef
+
+BUSYBOX_TOOL_TARGETS = busybox-menuconfig busybox-update-config
+.PHONY: $(BUSYBOX_TOOL_TARGETS)
+$(BUSYBOX_TOOL_TARGETS): SRC_DIR = $(BUSYBOX_DIR)/src
+$(BUSYBOX_TOOL_TARGETS): $(BUSYBOX_DIR)/.stamp_configured
+
+busybox-menuconfig:
+	$(Q)$(TOPDIR)/support/scripts/isolated $(BUSYBOX_MAKE) menuconfig
+	$(Q)rm -f $(BUSYBOX_DIR)/.stamp_built $(BUSYBOX_DIR)/.stamp_installed
+
+# BusyBox's Kconfig has no savedefconfig: the full .config is written back.
+busybox-update-config:
+ifeq ($(TR_PACKAGE_BUSYBOX_CONFIG_CUSTOM),y)
+	$(Q)cp $(SRC_DIR)/.config $(BUSYBOX_CUSTOM_CONFIG)
+	@echo "tinyroot: BusyBox configuration written to $(BUSYBOX_CUSTOM_CONFIG)"
+else
+	@echo "tinyroot: busybox-update-config needs BusyBox configuration = custom config file (set it, with the file to write, in make menuconfig)" >&2
+	@exit 1
+endif

@@ -42,6 +42,7 @@ $(if $(LINUX_BASE_CONFIG),$(LINUX_MAKE) $(LINUX_BASE_CONFIG),cp $(LINUX_CUSTOM_C
 $(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config $(LINUX_FRAGMENTS)
 $(LINUX_MAKE) olddefconfig
 $(TOPDIR)/support/kconfig/fragments check $(SRC_DIR)/.config $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS)
+cp $(SRC_DIR)/.config $(SRC_DIR)/.config.tinyroot
 endef
 
 define LINUX_BUILD_CMDS
@@ -55,3 +56,33 @@ cp $(SRC_DIR)/arch/x86/boot/bzImage $(IMAGES_DIR)/bzImage
   echo "QEMU_POWEROFF=$$(grep -q '^CONFIG_ACPI=y' $(SRC_DIR)/.config && echo acpi || echo reboot)"; \
   echo "KERNEL_RELEASE=$$($(LINUX_MAKE) -s kernelrelease)"; } >$(IMAGES_DIR)/linux.qemu.conf
 endef
+
+# Working on the kernel's configuration. menuconfig changes stay until the
+# next reconfiguration (a change of the inputs above); linux-update-config
+# keeps them in the custom config file.
+LINUX_TOOL_TARGETS = linux-menuconfig linux-savedefconfig linux-diffconfig linux-update-config
+.PHONY: $(LINUX_TOOL_TARGETS)
+$(LINUX_TOOL_TARGETS): SRC_DIR = $(LINUX_DIR)/src
+$(LINUX_TOOL_TARGETS): $(LINUX_DIR)/.stamp_configured
+
+linux-menuconfig:
+	$(Q)$(TOPDIR)/support/scripts/isolated $(LINUX_MAKE) menuconfig
+	$(Q)rm -f $(LINUX_DIR)/.stamp_built $(LINUX_DIR)/.stamp_installed
+
+linux-savedefconfig:
+	$(Q)$(TOPDIR)/support/scripts/isolated $(LINUX_MAKE) savedefconfig
+	@echo "tinyroot: minimal kernel configuration written to $(SRC_DIR)/defconfig"
+
+# What menuconfig changed since the build configured the kernel.
+linux-diffconfig:
+	$(Q)cd $(SRC_DIR) && scripts/diffconfig .config.tinyroot .config
+
+linux-update-config:
+ifeq ($(TR_PACKAGE_LINUX_CONFIG_CUSTOM),y)
+	$(Q)cp $(SRC_DIR)/.config $(LINUX_CUSTOM_CONFIG)
+	@echo "tinyroot: kernel configuration written to $(LINUX_CUSTOM_CONFIG)"
+else
+	@echo "tinyroot: linux-update-config needs Kernel configuration = custom config file: the current one is derived at each build (base, board fragment, console, compression), so saving it whole would freeze derived options; put your changes, shown below, in a fragment (Kernel → Extra configuration fragments)" >&2
+	$(Q)cd $(SRC_DIR) && scripts/diffconfig .config.tinyroot .config >&2
+	@exit 1
+endif

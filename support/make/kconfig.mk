@@ -34,10 +34,7 @@ endif
 # The external tree's menu, sourced by the top-level Config.in.
 EXTERNAL_MENU := $(KCONFIG_DIR)/external.in
 EXTERNAL_MENU_TEXT := $(if $(TR_EXTERNAL),menu "External packages ($(TR_EXTERNAL))"$(newline)source "$(TR_EXTERNAL)/Config.in"$(newline)endmenu)
-ifneq ($(EXTERNAL_MENU_TEXT),$(file <$(EXTERNAL_MENU)))
-$(shell mkdir -p $(KCONFIG_DIR)/include/config $(KCONFIG_DIR)/include/generated)
-$(file >$(EXTERNAL_MENU),$(EXTERNAL_MENU_TEXT))
-endif
+$(call refresh-value-file,$(EXTERNAL_MENU),$(EXTERNAL_MENU_TEXT))
 
 KCONFIG_FILES := $(wildcard $(TOPDIR)/Config.in $(TOPDIR)/package/Config.in \
 	$(TOPDIR)/package/*/Config.in* $(if $(TR_EXTERNAL),$(TR_EXTERNAL)/Config.in \

@@ -19,7 +19,7 @@ ROOTFS_INSTALLED := $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/.stamp
 
 $(ROOTFS_DIR)/.stamp_target: $(ROOTFS_INSTALLED) $(TOPDIR)/support/make/rootfs.mk \
 	$(call value-file,rootfs.target,$(PACKAGES) $(ROOTFS_OVERLAYS) $(ROOTFS_POST_BUILD_SCRIPT)) \
-	$(wildcard $(foreach s,TR_ROOTFS_OVERLAY TR_ROOTFS_POST_BUILD_SCRIPT,$(call kconfig-symbol-file,$(s)))) \
+	$(wildcard $(foreach s,TR_ROOTFS_OVERLAY TR_ROOTFS_POST_BUILD_SCRIPT TR_STATIC,$(call kconfig-symbol-file,$(s)))) \
 	$(if $(ROOTFS_OVERLAYS),$(shell find $(ROOTFS_OVERLAYS) 2>/dev/null)) $(ROOTFS_POST_BUILD_SCRIPT) | $(ROOTFS_DIR)
 	$(call run-step,target,Assembling,$(target-cmds))
 
@@ -27,6 +27,7 @@ define target-cmds
 rm -rf $(TARGET_DIR_FINAL)
 mkdir -p $(TARGET_DIR_FINAL)
 $(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/target/. $(TARGET_DIR_FINAL)/$(newline))
+$(if $(TR_STATIC),,$(TOPDIR)/support/scripts/copy-shared-libs $(TARGET_DIR_FINAL))
 $(foreach d,$(ROOTFS_OVERLAYS),rsync -a --exclude=.git $(d)/ $(TARGET_DIR_FINAL)/$(newline))
 $(if $(ROOTFS_POST_BUILD_SCRIPT),TARGET_DIR=$(TARGET_DIR_FINAL) IMAGES_DIR=$(IMAGES_DIR) BUILD_DIR=$(BUILD_DIR) \
 	$(ROOTFS_POST_BUILD_SCRIPT) $(TARGET_DIR_FINAL))

@@ -157,3 +157,29 @@ def http_mirror(package_tree):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+# Builds of the real image share one download directory (the tree's dl/, or
+# TR_TEST_DL_DIR), so the kernel and BusyBox are fetched once.
+IMAGE_DL_DIR = Path(os.environ.get("TR_TEST_DL_DIR", TOPDIR / "dl"))
+
+
+@pytest.fixture(scope="session")
+def default_image(tmp_path_factory):
+    """qemu_x86_64_defconfig, built once per session. Tests that change its
+    configuration put it back."""
+    b = Build(tmp_path_factory.mktemp("default") / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_defconfig")
+    b.make()
+    return b
+
+
+@pytest.fixture(scope="session")
+def rootfs_build(tmp_path_factory):
+    """The default configuration without the kernel, for variants of the
+    initramfs: they boot with the default image's kernel."""
+    b = Build(tmp_path_factory.mktemp("rootfs") / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_defconfig")
+    b.set_config(TR_PACKAGE_LINUX="n")
+    b.make()
+    return b

@@ -1,0 +1,186 @@
+"""The default image: kernel, BusyBox, init and initramfs, booted for real
+under QEMU (TCG) with the tutorial's own command line."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import IMAGE_DL_DIR, TOPDIR, Build
+from test_packages import steps_run
+from vm import VM, direct_qemu_command
+
+
+def qemu_conf(build):
+    text = (build.out / "images" / "qemu.conf").read_text()
+    return dict(re.findall(r"^(\w+)='?(.*?)'?$", text, re.M))
+
+
+def boot(kernel_build, initrd_build=None, append=""):
+    images = kernel_build.out / "images"
+    cmd = direct_qemu_command(images, append)
+    if initrd_build is not None:
+        initrd = initrd_build.out / "images" / qemu_conf(initrd_build)["QEMU_INITRD"]
+        cmd[cmd.index("-initrd") + 1] = str(initrd)
+    return VM(cmd)
+
+
+def boot_and_check(kernel_build, initrd_build=None):
+    vm = boot(kernel_build, initrd_build)
+    try:
+        vm.wait_for_shell()
+        out, status = vm.run("echo $((6*7)); busybox true")
+        assert (out, status) == ("42", 0)
+        vm.console.sendline("poweroff -f")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
+    return vm
+
+
+def test_default_image_boots_to_a_working_shell(default_image):
+    conf = qemu_conf(default_image)
+    vm = boot(default_image)
+    try:
+        vm.wait_for_shell()
+        assert vm.run("uname -r") == (conf["KERNEL_RELEASE"], 0)
+        mounts, _ = vm.run("cat /proc/mounts")
+        for fs in ("proc /proc proc", "sysfs /sys sysfs", "devtmpfs /dev devtmpfs"):
+            assert fs in mounts
+        assert vm.run("echo $((6*7))") == ("42", 0)
+        assert vm.run("cat /etc/hostname") == ("tinyroot", 0)
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0, "poweroff must end QEMU"
+    finally:
+        vm.kill()
+
+
+def test_manifest_lists_every_source(default_image):
+    manifest = json.loads((default_image.out / "images" / "manifest.json").read_text())
+    by_name = {entry["name"]: entry for entry in manifest}
+    assert by_name["busybox"]["version"] == "1.35.0"
+    assert by_name["busybox"]["sha256"] == \
+        "faeeb244c35a348a334f4a59e44626ee870fb07b6884d68c10ae8bc19f83a694"
+    assert re.fullmatch(r"[0-9a-f]{64}", by_name["linux"]["sha256"])
+    recorded = (IMAGE_DL_DIR / "linux-source-6.1.tar.xz.sha256").read_text().split()[0]
+    assert by_name["linux"]["sha256"] == recorded
+    assert by_name["linux"]["origin"]
+    assert by_name["tinyinit"]["origin"].startswith("local ")
+
+
+@pytest.mark.parametrize("init", ["TR_INIT_SCRIPT", "TR_INIT_BUSYBOX", "TR_INIT_TINYINIT"])
+def test_each_init_boots(default_image, rootfs_build, init):
+    rootfs_build.set_config(**{init: "y"})
+    rootfs_build.make()
+    vm = boot_and_check(default_image, rootfs_build)
+    if init == "TR_INIT_SCRIPT":
+        assert "job control turned off" in vm.output  # the tutorial's, as it was
+
+
+@pytest.mark.parametrize("compression,magic", [
+    ("NONE", b"070701"), ("GZIP", b"\x1f\x8b"), ("XZ", b"\xfd7zXZ"),
+    ("LZ4", b"\x02\x21\x4c\x18"), ("ZSTD", b"\x28\xb5\x2f\xfd"), ("BZIP2", b"BZh"), ("LZMA", b"\x5d")])
+def test_each_initramfs_compression_boots(default_image, rootfs_build, compression, magic):
+    rootfs_build.set_config(TR_INIT_TINYINIT="y", **{f"TR_ROOTFS_CPIO_{compression}": "y"})
+    rootfs_build.make()
+    initrd = rootfs_build.out / "images" / qemu_conf(rootfs_build)["QEMU_INITRD"]
+    assert initrd.read_bytes().startswith(magic)
+    boot_and_check(default_image, rootfs_build)
+
+
+@pytest.mark.parametrize("libc,static", [("MUSL", "y"), ("GLIBC", "n"), ("MUSL", "n")])
+def test_c_libraries_and_linking(default_image, rootfs_build, libc, static):
+    rootfs_build.set_config(TR_ROOTFS_CPIO_GZIP="y", TR_INIT_TINYINIT="y",
+                            **{f"TR_TOOLCHAIN_{libc}": "y", "TR_STATIC": static})
+    rootfs_build.make()
+    busybox = rootfs_build.target("/bin/busybox")
+    kind = subprocess.run(["file", "-L", str(busybox)], text=True, check=True,
+                          stdout=subprocess.PIPE).stdout
+    assert ("statically linked" in kind) == (static == "y"), kind
+    if libc == "MUSL" and static == "n":
+        assert rootfs_build.target("/lib/ld-musl-x86_64.so.1").exists()
+    if libc == "GLIBC" and static == "n":
+        assert rootfs_build.target("/lib64/ld-linux-x86-64.so.2").exists()
+    boot_and_check(default_image, rootfs_build)
+    rootfs_build.set_config(TR_TOOLCHAIN_GLIBC="y", TR_STATIC="y")
+
+
+def test_static_toggle_rebuilds_busybox_only(rootfs_build):
+    rootfs_build.set_config(TR_TOOLCHAIN_GLIBC="y", TR_STATIC="y")
+    rootfs_build.make()
+    rootfs_build.set_config(TR_STATIC="n")
+    ran = steps_run(rootfs_build.make().stdout)
+    assert ("busybox", "Building") in ran
+    assert not any(p in ("linux", "skeleton") for p, _ in ran)
+    assert "dynamically linked" in subprocess.run(
+        ["file", str(rootfs_build.target("/bin/busybox"))], text=True, stdout=subprocess.PIPE).stdout
+    rootfs_build.set_config(TR_STATIC="y")
+    rootfs_build.make()
+    assert not rootfs_build.target("/lib64/ld-linux-x86-64.so.2").exists(), "stale loader left behind"
+
+
+def test_compression_switch_only_repacks(default_image):
+    default_image.set_config(TR_ROOTFS_CPIO_XZ="y")
+    try:
+        ran = steps_run(default_image.make().stdout)
+        assert ran == {("rootfs", "Packing")}
+        assert (default_image.out / "images" / "rootfs.cpio.xz").exists()
+        assert not (default_image.out / "images" / "rootfs.cpio.gz").exists()
+    finally:
+        default_image.set_config(TR_ROOTFS_CPIO_GZIP="y")
+        default_image.make()
+
+
+def test_reproducible_initramfs(tmp_path):
+    images = []
+    for name in ("one", "two"):
+        b = Build(tmp_path / name / "out", IMAGE_DL_DIR)
+        b.make("qemu_x86_64_defconfig")
+        b.set_config(TR_PACKAGE_LINUX="n")
+        b.make(env={"SOURCE_DATE_EPOCH": "1700000000"})
+        images.append((b.out / "images" / "rootfs.cpio.gz").read_bytes())
+    assert images[0] == images[1]
+
+
+def test_build_as_an_ordinary_user(tmp_path):
+    user = "trbuild"
+    if subprocess.run(["id", user], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--create-home", user], check=True)
+    work = tmp_path / "user"
+    (work / "dl").mkdir(parents=True)
+    subprocess.run(["cp", str(IMAGE_DL_DIR / "busybox-1.35.0.tar.bz2"), str(work / "dl")], check=True)
+    subprocess.run(["chown", "-R", user, str(work)], check=True)
+    os.chmod(tmp_path, 0o755)
+    script = (f"cd {TOPDIR} && make O={work}/out qemu_x86_64_defconfig"
+              f" && sed -i 's/^TR_PACKAGE_LINUX=y/# TR_PACKAGE_LINUX is not set/' {work}/out/.config"
+              f" && TR_DL_DIR={work}/dl make O={work}/out")
+    result = subprocess.run(["runuser", "-u", user, "--", "sh", "-c", script], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert result.returncode == 0, result.stdout
+    assert (work / "out" / "images" / "rootfs.cpio.gz").stat().st_uid != 0
+
+
+def test_custom_kernel_config_without_initramfs_is_refused_early(tmp_path, default_image):
+    config = tmp_path / "kernel.config"
+    text = (default_image.out / "build" / "linux-6.1-debian" / "src" / ".config").read_text()
+    config.write_text(text.replace("CONFIG_BLK_DEV_INITRD=y", "# CONFIG_BLK_DEV_INITRD is not set"))
+    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_defconfig")
+    b.set_config(TR_PACKAGE_LINUX_CONFIG_CUSTOM="y", TR_PACKAGE_LINUX_CUSTOM_CONFIG_FILE=f'"{config}"',
+                 TR_PACKAGE_BUSYBOX="n")
+    result = b.make("linux", check=False)
+    assert result.returncode != 0
+    assert "CONFIG_BLK_DEV_INITRD=y" in result.stdout and "did not stick" in result.stdout
+    assert not (b.package_dir("linux", "6.1-debian") / "build.log").exists(), "must stop before building"
+
+
+def test_busybox_version_without_hash_is_refused(tmp_path):
+    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_defconfig")
+    b.set_config(TR_PACKAGE_BUSYBOX_CUSTOM="y", TR_PACKAGE_BUSYBOX_CUSTOM_VERSION='"1.99.9"',
+                 TR_PACKAGE_LINUX="n")
+    result = b.make(check=False)
+    assert result.returncode != 0
+    line = next(l for l in result.stdout.splitlines() if "no sha256" in l)
+    assert "busybox-1.99.9.tar.bz2" in line and "busybox.hash" in line

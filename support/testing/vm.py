@@ -1,0 +1,73 @@
+"""Driving a booted VM over its serial console with pexpect."""
+import re
+import time
+
+import pexpect
+
+QEMU = "qemu-system-x86_64"
+
+
+def direct_qemu_command(images, append="", extra=()):
+    """The tutorial's own QEMU command line, under TCG: no launcher involved."""
+    conf = dict(re.findall(r"^(\w+)='?(.*?)'?$", (images / "qemu.conf").read_text(), re.M))
+    cmd = [QEMU, "-accel", "tcg", "-M", "pc", "-m", "256", "-kernel", str(images / "bzImage"),
+           "-nographic", "-no-reboot", "-append", f"console=ttyS0 {append}".strip()]
+    if conf.get("QEMU_INITRD"):
+        cmd[-2:-2] = ["-initrd", str(images / conf["QEMU_INITRD"])]
+    return cmd + list(extra)
+
+
+class VM:
+    """A running VM: a shell on its console, commands run with markers."""
+
+    def __init__(self, argv, timeout=60, env=None, cwd=None):
+        self.started = time.monotonic()
+        self.console = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", codec_errors="replace",
+                                     timeout=timeout, env=env, cwd=cwd)
+        self.console.delaybeforesend = 0.05
+        self.transcript = []
+        self.console.logfile_read = self
+
+    # pexpect's logfile interface: keep everything the VM printed.
+    def write(self, text):
+        self.transcript.append(text)
+
+    def flush(self):
+        pass
+
+    @property
+    def output(self):
+        return "".join(self.transcript)
+
+    def wait_for_shell(self, timeout=60):
+        """Waits until a shell answers on the console; returns seconds since start."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.console.sendline("echo SHELL-READY-$((40+2))")
+            try:
+                self.console.expect("SHELL-READY-42", timeout=2)
+                return time.monotonic() - self.started
+            except pexpect.TIMEOUT:
+                continue
+        raise AssertionError(f"no shell on the console:\n{self.output[-3000:]}")
+
+    def run(self, command, timeout=30):
+        """Runs a command in the VM's shell; returns (output, exit status)."""
+        marker = f"END-{time.monotonic_ns()}"
+        self.console.sendline(f"{command}; echo {marker}-$?-")
+        self.console.expect(re.escape(marker) + r"-(\d+)-", timeout=timeout)
+        text = self.console.before
+        status = int(self.console.match.group(1))
+        # Drop the echo of the command line itself.
+        lines = text.replace("\r", "").split("\n")
+        return "\n".join(lines[1:]).strip(), status
+
+    def wait_exit(self, timeout=30):
+        self.console.expect(pexpect.EOF, timeout=timeout)
+        self.console.close()
+        return self.console.exitstatus if self.console.exitstatus is not None \
+            else -self.console.signalstatus
+
+    def kill(self):
+        if self.console.isalive():
+            self.console.terminate(force=True)
