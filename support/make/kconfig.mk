@@ -90,7 +90,8 @@ savedefconfig: $(KCONFIG_DIR)
 	$(KCONFIG_TOOLS_CHECK)
 	$(if $(wildcard $(CONFIG)),,$(error no configuration in $(O): run make <name>_defconfig or make menuconfig first))
 	$(Q)$(call kconfig-env,$(or $(CURRENT_DEFCONFIG),$(DEFAULT_DEFCONFIG))) kconfig-conf \
-		--savedefconfig=$(or $(CURRENT_DEFCONFIG),$(DEFAULT_DEFCONFIG)) $(TOPDIR)/Config.in
+		--savedefconfig=$(KCONFIG_DIR)/defconfig $(TOPDIR)/Config.in
+	$(Q)$(TOPDIR)/support/kconfig/keep-header $(or $(CURRENT_DEFCONFIG),$(DEFAULT_DEFCONFIG)) $(KCONFIG_DIR)/defconfig
 	@echo "tinyroot: minimal configuration written to $(or $(CURRENT_DEFCONFIG),$(DEFAULT_DEFCONFIG))"
 
 list-defconfigs:

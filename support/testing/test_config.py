@@ -130,3 +130,18 @@ def test_menuconfig_in_tmux(build):
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session])
     assert build.config()["TR_TARGET_HOSTNAME"] == "menutest"
+
+
+@pytest.mark.parametrize("defconfig", sorted(p.name for p in (TOPDIR / "configs").glob("*_defconfig")))
+def test_each_defconfig_loads_cleanly_and_is_minimal(tmp_path, defconfig):
+    b = Build(tmp_path / "out", tmp_path / "dl")
+    out = b.make(defconfig).stdout
+    assert [line for line in out.splitlines() if "dropped" in line or "not kept" in line] == []
+    saved = tmp_path / "saved"
+    b.set_config(TR_DEFCONFIG=f'"{saved}"')
+    b.make("savedefconfig")
+
+    def settings(path):
+        return [line for line in path.read_text().splitlines()
+                if line and (not line.startswith("#") or line.startswith("# TR_"))]
+    assert settings(saved) == settings(TOPDIR / "configs" / defconfig)
