@@ -99,7 +99,7 @@ list-defconfigs:
 		$(foreach f,$(sort $(notdir $(wildcard $(d)/*_defconfig))),echo "  $(f)";))
 
 $(KCONFIG_DIR):
-	$(Q)mkdir -p $@/include/config $@/include/generated
+	$(Q)mkdir -p $@
 
 ifeq ($(CONFIG_GOALS),)
 # A build: bring auto.conf (and the per-symbol files) up to date whenever
@@ -112,6 +112,7 @@ $(AUTOCONF) $(PACKAGE_SYMBOLS_MK) &: $(CONFIG) $(KCONFIG_FILES) | $(KCONFIG_DIR)
 	$(KCONFIG_TOOLS_CHECK)
 	$(Q)$(TOPDIR)/support/kconfig/keep-config-report $(CONFIG) $(CONFIG) $(KCONFIG_FILES) -- \
 		$(call kconfig-env,$(CURRENT_DEFCONFIG)) kconfig-conf --olddefconfig $(TOPDIR)/Config.in
+	$(Q)mkdir -p $(KCONFIG_DIR)/include/config $(KCONFIG_DIR)/include/generated
 	$(Q)$(call kconfig-env,$(CURRENT_DEFCONFIG)) KCONFIG_AUTOCONFIG=$(AUTOCONF) \
 		KCONFIG_AUTOHEADER=$(KCONFIG_DIR)/include/generated/autoconf.h \
 		kconfig-conf --silentoldconfig $(TOPDIR)/Config.in </dev/null
