@@ -63,6 +63,7 @@ include support/make/host-deps.mk
 include support/make/toolchain.mk
 include support/make/package.mk
 include support/make/rootfs.mk
+include support/make/run.mk
 endif
 include support/make/clean.mk
 include support/make/check.mk

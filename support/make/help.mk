@@ -25,6 +25,12 @@ help:
 	@echo '  <pkg>-reconfigure      - configure, build and install it again'
 	@echo '  <pkg>-dirclean         - remove its build directory'
 	@echo
+	@echo 'Running (board/qemu/start.sh; --help there for its options):'
+	@echo '  run                    - build what is missing, boot with the serial console in this terminal'
+	@echo '  graphical              - build what is missing, boot with the console in a QEMU window'
+	@echo '                           RUN_ARGS: launcher options, e.g. RUN_ARGS="--display none --mem 512"'
+	@echo '                           QEMU_ARGS: extra QEMU arguments, e.g. QEMU_ARGS="-smp 2"'
+	@echo
 	@echo 'Cleaning:'
 	@echo '  clean                  - remove everything built (keep .config and downloads)'
 	@echo '  distclean              - also remove .config, and dl/ when downloads are kept there'
