@@ -64,6 +64,7 @@ include support/make/toolchain.mk
 include support/make/package.mk
 include support/make/rootfs.mk
 include support/make/run.mk
+include support/make/graph.mk
 endif
 include support/make/clean.mk
 include support/make/check.mk

@@ -31,6 +31,9 @@ help:
 	@echo '                           RUN_ARGS: launcher options, e.g. RUN_ARGS="--display none --mem 512"'
 	@echo '                           QEMU_ARGS: extra QEMU arguments, e.g. QEMU_ARGS="-smp 2"'
 	@echo
+	@echo 'Measuring:'
+	@echo '  graph-build            - draw time per package and step into $$O/graphs/build.svg'
+	@echo
 	@echo 'Cleaning:'
 	@echo '  clean                  - remove everything built (keep .config and downloads)'
 	@echo '  distclean              - also remove .config, and dl/ when downloads are kept there'
