@@ -4,3 +4,9 @@
 .PHONY: check
 check:
 	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing $(PYTEST_ARGS)
+
+# make bench: speed and size beside the tutorial's recipe (support/scripts/bench;
+# BENCH_ARGS='--skip-slow --runs 10 --write-docs').
+.PHONY: bench
+bench:
+	$(Q)O=$(O) $(TOPDIR)/support/scripts/bench $(BENCH_ARGS)

@@ -6,3 +6,4 @@ graph-build:
 	$(Q)mkdir -p $(O)/graphs
 	$(Q)$(TOPDIR)/support/scripts/graph-build $(BUILD_TIME_LOG) $(O)/graphs/build.svg
 	@echo "tinyroot: $(O)/graphs/build.svg"
+

@@ -33,6 +33,8 @@ help:
 	@echo
 	@echo 'Measuring:'
 	@echo '  graph-build            - draw time per package and step into $$O/graphs/build.svg'
+	@echo '  bench                  - build and boot the default and the tutorial recipe, side by side;'
+	@echo '                           results in $$O/bench/ (BENCH_ARGS="--skip-slow --write-docs")'
 	@echo
 	@echo 'Cleaning:'
 	@echo '  clean                  - remove everything built (keep .config and downloads)'
