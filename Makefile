@@ -34,7 +34,7 @@ endif
 
 # Goals that work without a configuration (or create one).
 NO_CONFIG_GOALS := help list-defconfigs clean distclean menuconfig nconfig config oldconfig \
-	olddefconfig savedefconfig defconfig %_defconfig check bench
+	olddefconfig savedefconfig defconfig %_defconfig check check-slow bench
 CONFIG_GOALS := $(filter $(NO_CONFIG_GOALS),$(MAKECMDGOALS))
 BUILD_GOALS := $(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS))
 

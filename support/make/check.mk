@@ -1,8 +1,12 @@
 # make check: the test suite, with Debian's pytest (the python3 first on
 # PATH may not see Debian's python3-* packages). PYTEST_ARGS adds options,
 # e.g. PYTEST_ARGS='-k download -x'.
-.PHONY: check
+# check-slow runs the slow ones too (the tutorial's defconfig kernel).
+.PHONY: check check-slow
 check:
+	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing -m "not slow" $(PYTEST_ARGS)
+
+check-slow:
 	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing $(PYTEST_ARGS)
 
 # make bench: speed and size beside the tutorial's recipe (support/scripts/bench;

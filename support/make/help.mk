@@ -42,6 +42,8 @@ help:
 	@echo
 	@echo 'Testing:'
 	@echo '  check                  - run the test suite (support/testing): builds and boots for real'
+	@echo '  check-slow             - the same, with the slow tests (the tutorial'"'"'s defconfig kernel)'
+	@echo '                           PYTEST_ARGS: pytest options, e.g. PYTEST_ARGS="-k download -x"'
 	@echo
 	@echo 'Variables:'
 	@echo '  O=dir                  - build out of tree: .config and every generated file go to dir'

@@ -171,3 +171,12 @@ def test_clean_and_distclean(build):
     build.make("distclean")
     assert not build.config_path.exists()
     assert (build.dl_dir / "hello-1.0.tar.gz").exists(), "a TR_DL_DIR download dir is kept"
+
+
+def test_graph_build_draws_every_package(build):
+    build.make()
+    build.make("graph-build")
+    svg = (build.out / "graphs" / "build.svg").read_text()
+    assert svg.startswith("<svg")
+    for name in ("hello", "goodbye", "libgreet", "rootfs"):
+        assert f">{name}</text>" in svg
