@@ -1,0 +1,493 @@
+#!/bin/bash
+# board/qemu/start.sh: boots what the last tinyroot build produced, in QEMU.
+#
+#   board/qemu/start.sh [options] [-- extra QEMU arguments]      (--help)
+#
+# It reads <output>/images/qemu.conf, a shell fragment written by the build
+# (the launcher never parses .config), with these variables:
+#   QEMU_KERNEL             kernel image, relative to the images directory
+#   QEMU_INITRD             initramfs image, empty when built into the kernel
+#   QEMU_CONSOLE            serial | graphical | both
+#   QEMU_MACHINE            pc | q35 | microvm
+#   QEMU_MEMORY, QEMU_CPUS  MiB, count
+#   QEMU_APPEND             extra kernel arguments from the configuration
+#   QEMU_GRAPHICAL_CAPABLE  y when the kernel has the VT/VGA console, else n
+#   QEMU_POWEROFF           acpi | reboot (the kernel has no ACPI: the VM ends
+#                           through a reboot, which -no-reboot turns into an
+#                           exit; microvm then needs reboot=t, a triple fault)
+#
+# How the VM ends, and what start.sh makes of it:
+#   - QEMU always gets -no-reboot, the ISA pvpanic device and
+#     -action panic=exit-failure, and the kernel panic=-1. A poweroff (or a
+#     reboot) ends QEMU with status 0; a kernel panic reaches QEMU through
+#     pvpanic (the kernel's CONFIG_PVPANIC_MMIO finds the device through ACPI,
+#     on pc, q35 and microvm alike) and QEMU exits with 1. QEMU's own errors
+#     also exit with 1: QEMU runs with -d guest_errors -D <log>, and a panic
+#     is the one that logs "Guest crashed" there.
+#   - Without pvpanic in the kernel a panic reboots, and QEMU exits with 0.
+#
+# --exec CMD: the command goes to the C init (tinyinit) on the kernel command
+# line as tinyinit_exec=<lowercase hex of its bytes>; the init runs
+# /bin/sh -c CMD on the console, prints "tinyroot: exit status N" (maybe
+# followed by " (signal S)") and powers off. start.sh streams the console to
+# stdout, keeps a copy, and exits with N; 255 (as ssh does) when the VM ended
+# without that line.
+#
+# microvm under TCG: microvm has no HPET, no ACPI PM timer and no port 0x61
+# (PIT channel 2 gate), so the kernel can calibrate the TSC only with the
+# timing-sensitive fast PIT method, which fails when the host is busy; the
+# kernel then hangs in calibrate_delay() with no timer interrupt. -icount
+# puts the TSC and the PIT on the same virtual clock, so the calibration
+# always succeeds (sleep=off keeps the guest's idle time real-time).
+set -eu
+
+me=start.sh
+qemu_bin="qemu-system-x86_64"
+# The kernel's COMMAND_LINE_SIZE on x86 is 2048, the terminating NUL included.
+cmdline_max=2047
+
+case $0 in
+*/*) script_dir=$(cd -- "${0%/*}" && pwd) ;;
+*) script_dir=$(cd -- "$(dirname -- "$(command -v -- "$0")")" && pwd) ;;
+esac
+topdir=$(cd -- "$script_dir/../.." && pwd)
+
+usage() {
+	cat <<EOF
+Usage: board/qemu/start.sh [options] [-- extra QEMU arguments]
+
+Boots the last tinyroot build (kernel + initramfs) in QEMU, with the settings
+the build wrote to <output>/images/qemu.conf; the options override them.
+A poweroff in the VM exits 0; a kernel panic exits 1 (the kernel needs
+pvpanic, CONFIG_PVPANIC_MMIO, to tell QEMU); QEMU's own failure exits with
+QEMU's status.
+
+Options:
+  --output DIR        the build's output directory: boots DIR/images
+                      (default: \$O if set, else output/ in the tinyroot tree)
+  --serial            console on the serial port, in this terminal
+                      (-nographic, console=ttyS0; Ctrl-A X quits QEMU)
+  --graphical         console on the VGA screen, in a window (console=tty0)
+  --both              window and serial here; the serial console is primary
+  --display TYPE      display for --graphical/--both: none, vnc=127.0.0.1:N,
+                      gtk or sdl (default: QEMU's default, needs \$DISPLAY or
+                      \$WAYLAND_DISPLAY); ignored with the serial console
+  --accel ACCEL       kvm, tcg or auto (default auto: KVM when a quick probe
+                      shows it runs guest code, else TCG, with a note)
+  --machine TYPE      pc, q35 or microvm
+  --mem MIB           memory in MiB
+  --cpus N            number of CPUs
+  --append ARGS       more kernel command line arguments (repeatable)
+  --exec CMD          run CMD in the VM with /bin/sh -c (C init only), show
+                      its output, power off, and exit with CMD's exit status
+                      (255 when the VM ends without reporting it); forces the
+                      serial console and a quiet kernel
+  --dry-run           print the QEMU command line, one argument per line,
+                      instead of running it
+  -h, --help          this help
+  --                  the rest of the arguments go to QEMU verbatim
+
+Errors exit 1 (2 for a usage error). Build with 'make'; out of tree with
+'make O=DIR', then 'board/qemu/start.sh --output DIR' or 'O=DIR board/qemu/start.sh'.
+EOF
+}
+
+die() {
+	printf '%s: %s\n' "$me" "$*" >&2
+	exit 1
+}
+
+fail() { # status message
+	local status=$1
+	shift
+	printf '%s: %s\n' "$me" "$*" >&2
+	exit "$status"
+}
+
+usage_error() {
+	printf '%s: %s (see --help)\n' "$me" "$*" >&2
+	exit 2
+}
+
+is_count() {
+	case $1 in
+	'' | *[!0-9]* | 0*) return 1 ;;
+	esac
+}
+
+# Number of bytes (not characters) in $1.
+byte_length() {
+	printf '%s' "$1" | wc -c | tr -d ' '
+}
+
+# Lowercase hex of the bytes of $1, with POSIX od (no xxd).
+hex_encode() {
+	printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'
+}
+
+tmp=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	if [ -n "$tmp" ]; then
+		rm -rf -- "$tmp"
+	fi
+}
+trap cleanup EXIT
+make_tmp() {
+	if [ -z "$tmp" ]; then
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/tinyroot-start.XXXXXX")
+	fi
+}
+
+# QEMU splits option values at commas; a literal comma is written twice.
+qemu_escape() {
+	printf '%s' "${1//,/,,}"
+}
+
+# KVM probe. /dev/kvm can exist while KVM does not work (here: the guest
+# hangs in SeaBIOS, or QEMU aborts with some CPU models), so its presence
+# proves nothing, and neither does the guest leaving the reset vector (it
+# does, then hangs in SeaBIOS's hardware setup). The probe boots QEMU with
+# KVM on a 512-byte boot sector: SeaBIOS must finish its whole POST
+# (timers, interrupts, disk probing) and hand over to the sector, whose code
+# (mov al,0x2a; out 0xf4,al; hlt) writes to an isa-debug-exit port, which
+# ends QEMU with status (0x2a << 1) | 1 = 85. Any other status, or no exit
+# within the timeout, means KVM does not work. Under TCG the same probe exits
+# in about 0.1 s, and with a working KVM it is faster still, so the 1 s
+# timeout is generous; on this broken-KVM host the probe costs that 1 s.
+probe_timeout=1
+kvm_problem=
+kvm_works() {
+	if [ ! -e /dev/kvm ]; then
+		kvm_problem="no /dev/kvm"
+		return 1
+	fi
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		kvm_problem="no access to /dev/kvm"
+		return 1
+	fi
+	make_tmp
+	{
+		printf '\260\052\346\364\364\353\375'
+		dd if=/dev/zero bs=503 count=1 2>/dev/null
+		printf '\125\252'
+	} >"$tmp/kvm-probe.img"
+	local status=0
+	timeout -k 1 "$probe_timeout" "$qemu_bin" -accel kvm -M pc -m 16 -nodefaults \
+		-display none -no-reboot \
+		-drive "file=$(qemu_escape "$tmp/kvm-probe.img"),format=raw,if=ide" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		</dev/null >/dev/null 2>&1 || status=$?
+	rm -f -- "$tmp/kvm-probe.img"
+	case $status in
+	85) return 0 ;;
+	124 | 137) kvm_problem="a KVM guest did not get through the firmware in ${probe_timeout} s" ;;
+	*) kvm_problem="QEMU with KVM failed (status $status)" ;;
+	esac
+	return 1
+}
+
+# --- options -----------------------------------------------------------------
+
+opt_output=
+opt_console=
+opt_display=
+opt_accel=auto
+opt_machine=
+opt_mem=
+opt_cpus=
+opt_append=
+opt_exec=
+have_exec=n
+dry_run=n
+extra=()
+
+set_option() { # name value
+	case $1 in
+	--output) opt_output=$2 ;;
+	--display)
+		case $2 in
+		none | gtk | sdl | gtk,* | sdl,* | vnc=?*) opt_display=$2 ;;
+		*) usage_error "--display: expected none, vnc=127.0.0.1:N, gtk or sdl, not '$2'" ;;
+		esac
+		;;
+	--accel)
+		case $2 in
+		kvm | tcg | auto) opt_accel=$2 ;;
+		*) usage_error "--accel: expected kvm, tcg or auto, not '$2'" ;;
+		esac
+		;;
+	--machine)
+		case $2 in
+		pc | q35 | microvm) opt_machine=$2 ;;
+		*) usage_error "--machine: expected pc, q35 or microvm, not '$2'" ;;
+		esac
+		;;
+	--mem)
+		is_count "$2" || usage_error "--mem: expected a number of MiB, not '$2'"
+		opt_mem=$2
+		;;
+	--cpus)
+		is_count "$2" || usage_error "--cpus: expected a number of CPUs, not '$2'"
+		opt_cpus=$2
+		;;
+	--append) opt_append=${opt_append:+$opt_append }$2 ;;
+	--exec)
+		[ -n "$2" ] || usage_error "--exec: the command is empty"
+		opt_exec=$2
+		have_exec=y
+		;;
+	esac
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help)
+		usage
+		exit 0
+		;;
+	--serial | --graphical | --both) opt_console=${1#--} ;;
+	--dry-run) dry_run=y ;;
+	--output | --display | --accel | --machine | --mem | --cpus | --append | --exec)
+		[ $# -ge 2 ] || usage_error "$1 needs a value"
+		set_option "$1" "$2"
+		shift
+		;;
+	--output=* | --display=* | --accel=* | --machine=* | --mem=* | --cpus=* | --append=* | --exec=*)
+		set_option "${1%%=*}" "${1#*=}"
+		;;
+	--)
+		shift
+		extra=("$@")
+		break
+		;;
+	*) usage_error "unknown option: $1" ;;
+	esac
+	shift
+done
+
+# --- QEMU and the images -----------------------------------------------------
+
+if ! command -v "$qemu_bin" >/dev/null 2>&1; then
+	die "$qemu_bin not found: install QEMU (Debian package qemu-system-x86), e.g. with support/scripts/install-host-deps"
+fi
+
+if [ -n "$opt_output" ]; then
+	output=$opt_output
+	make_cmd="make O=$output"
+elif [ -n "${O:-}" ]; then
+	output=$O
+	make_cmd="make O=$output"
+else
+	output=$topdir/output
+	make_cmd="make"
+fi
+images=$output/images
+if [ ! -f "$images/qemu.conf" ]; then
+	if [ -d "$images" ]; then
+		die "nothing to boot: $images has no qemu.conf; build the images first with '$make_cmd'"
+	fi
+	die "nothing to boot: no images in $images; build them first with '$make_cmd'"
+fi
+
+unset QEMU_KERNEL QEMU_INITRD QEMU_CONSOLE QEMU_MACHINE QEMU_MEMORY QEMU_CPUS \
+	QEMU_APPEND QEMU_GRAPHICAL_CAPABLE QEMU_POWEROFF
+# shellcheck source=/dev/null
+. "$images/qemu.conf"
+: "${QEMU_KERNEL:=bzImage}" "${QEMU_INITRD:=}" "${QEMU_CONSOLE:=serial}" "${QEMU_MACHINE:=pc}"
+: "${QEMU_MEMORY:=256}" "${QEMU_CPUS:=1}" "${QEMU_APPEND:=}" "${QEMU_GRAPHICAL_CAPABLE:=n}"
+: "${QEMU_POWEROFF:=acpi}"
+
+kernel=$images/$QEMU_KERNEL
+[ -f "$kernel" ] || die "nothing to boot: no kernel $kernel; build the images first with '$make_cmd'"
+initrd=
+if [ -n "$QEMU_INITRD" ]; then
+	initrd=$images/$QEMU_INITRD
+	[ -f "$initrd" ] || die "nothing to boot: no initramfs $initrd; build the images first with '$make_cmd'"
+fi
+
+console=${opt_console:-$QEMU_CONSOLE}
+machine=${opt_machine:-$QEMU_MACHINE}
+mem=${opt_mem:-$QEMU_MEMORY}
+cpus=${opt_cpus:-$QEMU_CPUS}
+case $console in
+serial | graphical | both) ;;
+*) die "$images/qemu.conf: QEMU_CONSOLE must be serial, graphical or both, not '$console'" ;;
+esac
+case $machine in
+pc | q35 | microvm) ;;
+*) die "$images/qemu.conf: QEMU_MACHINE must be pc, q35 or microvm, not '$machine'" ;;
+esac
+is_count "$mem" || die "$images/qemu.conf: QEMU_MEMORY must be a number of MiB, not '$mem'"
+is_count "$cpus" || die "$images/qemu.conf: QEMU_CPUS must be a number, not '$cpus'"
+
+if [ "$have_exec" = y ]; then
+	if [ -n "$opt_console" ] && [ "$opt_console" != serial ]; then
+		usage_error "--exec runs the command on the serial console: it cannot go with --$opt_console"
+	fi
+	console=serial
+fi
+
+if [ "$console" != serial ]; then
+	if [ "$QEMU_GRAPHICAL_CAPABLE" != y ]; then
+		die "the kernel has no VT/VGA console, so a $console console would show nothing: choose System → Console: graphical (or both) in 'make menuconfig' and rebuild, or use --serial"
+	fi
+	if [ "$machine" = microvm ]; then
+		die "microvm has no VGA display: use --machine pc or q35 for a $console console, or --serial"
+	fi
+	if [ -z "$opt_display" ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+		die "the $console console needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set: use --display vnc=127.0.0.1:0 (then a VNC viewer on 127.0.0.1:5900) or --serial"
+	fi
+fi
+
+# --- accelerator ---------------------------------------------------------------
+
+accel=$opt_accel
+if [ "$accel" = auto ]; then
+	if kvm_works; then
+		accel=kvm
+	else
+		printf '%s: KVM does not work here (%s); using TCG, which is slower\n' "$me" "$kvm_problem" >&2
+		accel=tcg
+	fi
+fi
+
+# --- kernel command line -------------------------------------------------------
+
+case $console in
+serial) cmdline="console=ttyS0" ;;
+graphical) cmdline="console=tty0" ;;
+both) cmdline="console=tty0 console=ttyS0" ;;
+esac
+cmdline="$cmdline panic=-1"
+if [ "$machine" = microvm ] && [ "$QEMU_POWEROFF" = reboot ]; then
+	cmdline="$cmdline reboot=t"
+fi
+if [ -n "$QEMU_APPEND" ]; then
+	cmdline="$cmdline $QEMU_APPEND"
+fi
+if [ "$have_exec" = y ]; then
+	# quiet and only emergency messages (a panic's among them): the
+	# command's output without the boot log.
+	cmdline="$cmdline quiet loglevel=1"
+fi
+if [ -n "$opt_append" ]; then
+	cmdline="$cmdline $opt_append"
+fi
+if [ "$have_exec" = y ]; then
+	exec_prefix="$cmdline tinyinit_exec="
+	exec_room=$(((cmdline_max - $(byte_length "$exec_prefix")) / 2))
+	exec_bytes=$(byte_length "$opt_exec")
+	if [ "$exec_bytes" -gt "$exec_room" ]; then
+		die "--exec: the command is too long for the kernel command line: $exec_bytes bytes, at most $exec_room here (it goes hex-encoded, 2 characters a byte, in $((cmdline_max + 1)) bytes with the other arguments)"
+	fi
+	cmdline=$exec_prefix$(hex_encode "$opt_exec")
+fi
+cmdline_bytes=$(byte_length "$cmdline")
+if [ "$cmdline_bytes" -gt "$cmdline_max" ]; then
+	die "the kernel command line is too long: $cmdline_bytes bytes, at most $cmdline_max"
+fi
+
+# --- QEMU command line ---------------------------------------------------------
+
+make_tmp
+qemu_log=$tmp/qemu.log
+
+case $machine in
+microvm) machine_arg=microvm,pit=on,pic=on ;;
+*) machine_arg=$machine ;;
+esac
+qemu=("$qemu_bin" -accel "$accel" -M "$machine_arg" -m "$mem" -smp "$cpus")
+if [ "$machine" = microvm ] && [ "$accel" = tcg ]; then
+	qemu+=(-icount "shift=auto,sleep=off")
+fi
+qemu+=(-kernel "$kernel")
+if [ -n "$initrd" ]; then
+	qemu+=(-initrd "$initrd")
+fi
+qemu+=(-append "$cmdline")
+qemu+=(-no-reboot -device pvpanic -action panic=exit-failure -d guest_errors -D "$qemu_log")
+if [ "$have_exec" = y ]; then
+	# Not -nographic: with graphics off SeaBIOS copies its screen to the
+	# serial port, terminal escapes included, before the command's output.
+	qemu+=(-display none -serial mon:stdio)
+else
+	case $console in
+	serial) qemu+=(-nographic) ;;
+	graphical) ;;
+	both) qemu+=(-serial mon:stdio) ;;
+	esac
+	if [ "$console" != serial ] && [ -n "$opt_display" ]; then
+		qemu+=(-display "$opt_display")
+	fi
+fi
+qemu+=(${extra[@]+"${extra[@]}"})
+
+if [ "$dry_run" = y ]; then
+	printf '%s\n' "${qemu[@]}"
+	exit 0
+fi
+
+# --- run -----------------------------------------------------------------------
+
+# QEMU runs in the background (its stdin is still ours: the terminal for the
+# serial console) so that a SIGTERM or SIGHUP to start.sh can stop it too.
+qemu_pid=
+tee_pid=
+# shellcheck disable=SC2317 # called by the traps
+stop() {
+	if [ -n "$qemu_pid" ]; then
+		kill -TERM "$qemu_pid" 2>/dev/null || :
+		wait "$qemu_pid" 2>/dev/null || :
+	fi
+	exit "$1"
+}
+trap 'stop 129' HUP
+trap 'stop 130' INT
+trap 'stop 143' TERM
+
+if [ "$have_exec" = y ]; then
+	console_log=$tmp/console.log
+	mkfifo "$tmp/console"
+	tee "$console_log" <"$tmp/console" &
+	tee_pid=$!
+	"${qemu[@]}" 0<&0 >"$tmp/console" &
+	qemu_pid=$!
+else
+	"${qemu[@]}" 0<&0 &
+	qemu_pid=$!
+fi
+qemu_status=0
+wait "$qemu_pid" || qemu_status=$?
+qemu_pid=
+if [ -n "$tee_pid" ]; then
+	wait "$tee_pid" || :
+fi
+
+panicked=n
+if [ "$qemu_status" -ne 0 ] && grep -q 'Guest crashed' "$qemu_log" 2>/dev/null; then
+	panicked=y
+fi
+
+if [ "$have_exec" = y ]; then
+	status_line=$(LC_ALL=C grep -a -o -E 'tinyroot: exit status [0-9]+( \(signal [0-9]+\))?'$'\r''?$' "$console_log" | tail -n 1) || :
+	if [ -n "$status_line" ]; then
+		status=${status_line#tinyroot: exit status }
+		status=${status%%[!0-9]*}
+		exit $((status > 255 ? 255 : status))
+	fi
+	if [ "$panicked" = y ]; then
+		fail 255 "--exec: the kernel panicked before the command reported its exit status"
+	fi
+	printf '%s: --exec: the VM ended (QEMU status %s) without the line "tinyroot: exit status N": --exec needs the C init (System → Init (PID 1): C init (tinyinit))\n' \
+		"$me" "$qemu_status" >&2
+	exit 255
+fi
+
+if [ "$panicked" = y ]; then
+	die "the kernel panicked (QEMU exit status $qemu_status)"
+fi
+if [ "$qemu_status" -ne 0 ]; then
+	fail "$qemu_status" "QEMU exited with status $qemu_status"
+fi
+exit 0

@@ -1,0 +1,805 @@
+"""board/qemu/start.sh, the launcher, on its own (no tinyroot build).
+
+The fast tests use a fake images directory (empty kernel and initramfs files
+and a qemu.conf written here) and --dry-run, which prints the QEMU command
+line one argument per line. The boot tests need a kernel with ACPI, pvpanic,
+the 8250 console and gzip initramfs support, and a static BusyBox; they look
+for them (see find_kernel and find_busybox) and skip when there are none.
+The suite that builds the real image boots it through start.sh as well.
+
+Run: /usr/bin/python3 -m pytest support/testing/launcher
+"""
+import gzip
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+TOPDIR = Path(__file__).resolve().parents[3]
+START = TOPDIR / "board" / "qemu" / "start.sh"
+QEMU = "qemu-system-x86_64"
+
+DEFAULT_CONF = {
+    "QEMU_KERNEL": "bzImage",
+    "QEMU_INITRD": "rootfs.cpio.gz",
+    "QEMU_CONSOLE": "serial",
+    "QEMU_MACHINE": "pc",
+    "QEMU_MEMORY": "256",
+    "QEMU_CPUS": "1",
+    "QEMU_APPEND": "quiet",
+    "QEMU_GRAPHICAL_CAPABLE": "y",
+    "QEMU_POWEROFF": "acpi",
+}
+
+
+def shell_quote(value):
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def write_images(out, kernel=b"", initrd=b"", **conf):
+    """out/images with a kernel, an initramfs and qemu.conf; returns out."""
+    images = Path(out) / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    settings = dict(DEFAULT_CONF, **conf)
+    (images / settings["QEMU_KERNEL"]).write_bytes(kernel)
+    if settings["QEMU_INITRD"]:
+        (images / settings["QEMU_INITRD"]).write_bytes(initrd)
+    (images / "qemu.conf").write_text(
+        "".join(f"{name}={shell_quote(value)}\n" for name, value in settings.items()))
+    return Path(out)
+
+
+def base_env(**changes):
+    env = dict(os.environ)
+    for name in ("O", "DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(name, None)
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def run(*args, env=None, timeout=60, script=START, cwd=None):
+    return subprocess.run([str(script), *map(str, args)], env=env or base_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout, cwd=cwd, errors="replace", text=True)
+
+
+def error_line(result):
+    """The single line start.sh writes on stderr for an error."""
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("start.sh: ")
+    return lines[0]
+
+
+@pytest.fixture
+def out(tmp_path):
+    return write_images(tmp_path / "out")
+
+
+def dry_run(out, *args, env=None):
+    """The QEMU command line start.sh would run, as a list."""
+    result = run("--output", out, "--dry-run", "--accel", "tcg", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout.splitlines()
+
+
+def option(argv, name):
+    """The values that follow every occurrence of option `name`."""
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == name]
+
+
+def cmdline(argv):
+    (append,) = option(argv, "-append")
+    return append
+
+
+# --- help and usage errors -----------------------------------------------------
+
+def test_help_lists_every_option():
+    result = run("--help")
+    assert result.returncode == 0
+    assert result.stderr == ""
+    for opt in ("--output", "--serial", "--graphical", "--both", "--display", "--accel",
+                "--machine", "--mem", "--cpus", "--append", "--exec", "--dry-run", "--help",
+                "--", "vnc=127.0.0.1", "kvm", "tcg", "auto", "microvm", "q35"):
+        assert opt in result.stdout, opt
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--mem", "lots"], ["--machine", "virt"],
+                                  ["--accel", "hvf"], ["--display", "curses"], ["--cpus"],
+                                  ["--exec", ""]])
+def test_usage_errors_are_one_line(out, args):
+    result = run("--output", out, *args)
+    assert result.returncode == 2
+    line = error_line(result)
+    assert "--help" in line
+
+
+def test_unknown_option_is_named(out):
+    assert "unknown option: --frobnicate" in error_line(run("--output", out, "--frobnicate"))
+
+
+# --- environment errors --------------------------------------------------------
+
+def test_qemu_not_installed(tmp_path, out):
+    # Every command of the host, but QEMU.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for directory in ("/usr/local/bin", "/usr/bin", "/bin"):
+        if not os.path.isdir(directory):
+            continue
+        for name in os.listdir(directory):
+            if not name.startswith("qemu-system") and not (bindir / name).exists():
+                (bindir / name).symlink_to(os.path.join(directory, name))
+    result = run("--output", out, "--dry-run", env=base_env(PATH=str(bindir)))
+    line = error_line(result)
+    assert "qemu-system-x86_64" in line
+    assert "qemu-system-x86" in line.replace("qemu-system-x86_64", "")
+    assert "support/scripts/install-host-deps" in line
+
+
+def test_no_images_names_the_directory(tmp_path):
+    missing = tmp_path / "nothing"
+    line = error_line(run("--output", missing))
+    assert str(missing / "images") in line and f"make O={missing}" in line
+
+
+def test_no_images_with_O(tmp_path):
+    missing = tmp_path / "nothing"
+    line = error_line(run(env=base_env(O=str(missing))))
+    assert str(missing / "images") in line and f"make O={missing}" in line
+
+
+def test_images_dir_without_qemu_conf(tmp_path):
+    (tmp_path / "out" / "images").mkdir(parents=True)
+    line = error_line(run("--output", tmp_path / "out"))
+    assert str(tmp_path / "out" / "images") in line and "make" in line
+
+
+def test_missing_kernel(out):
+    (out / "images" / "bzImage").unlink()
+    line = error_line(run("--output", out, "--dry-run", "--accel", "tcg"))
+    assert str(out / "images" / "bzImage") in line and "make" in line
+
+
+def fake_tree(tmp_path):
+    """A copy of start.sh at board/qemu/ of an empty tree."""
+    tree = tmp_path / "tree"
+    (tree / "board" / "qemu").mkdir(parents=True)
+    shutil.copy2(START, tree / "board" / "qemu" / "start.sh")
+    return tree
+
+
+def test_default_images_dir_is_in_the_tree_not_the_cwd(tmp_path):
+    tree = fake_tree(tmp_path)
+    script = tree / "board" / "qemu" / "start.sh"
+    elsewhere = tmp_path / "elsewhere"
+    write_images(elsewhere / "output")
+    line = error_line(run(script=script, cwd=elsewhere))
+    assert str(tree / "output" / "images") in line and "'make'" in line
+    write_images(tree / "output")
+    result = run("--dry-run", "--accel", "tcg", script=script, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert str(tree / "output" / "images" / "bzImage") in result.stdout.splitlines()
+
+
+def test_output_option_wins_over_O(tmp_path, out):
+    argv = dry_run(out, env=base_env(O=str(tmp_path / "nothing")))
+    assert option(argv, "-kernel") == [str(out / "images" / "bzImage")]
+
+
+def test_O_selects_the_images(out):
+    result = run("--dry-run", "--accel", "tcg", env=base_env(O=str(out)))
+    assert result.returncode == 0, result.stderr
+    assert option(result.stdout.splitlines(), "-kernel") == [str(out / "images" / "bzImage")]
+
+
+@pytest.mark.parametrize("how", [["--graphical"], ["--both"], []])
+def test_graphical_without_display(tmp_path, how):
+    out = write_images(tmp_path / "out", QEMU_CONSOLE="serial" if how else "graphical")
+    line = error_line(run("--output", out, "--accel", "tcg", *how))
+    assert "DISPLAY" in line and "--display vnc=127.0.0.1:0" in line and "--serial" in line
+
+
+def test_graphical_incapable_kernel(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_GRAPHICAL_CAPABLE="n")
+    for mode in ("--graphical", "--both"):
+        line = error_line(run("--output", out, "--accel", "tcg", mode, "--display", "none"))
+        assert "no VT/VGA console" in line
+        assert "System → Console: graphical" in line
+    # The serial console does not care.
+    assert "-nographic" in dry_run(out)
+
+
+def test_graphical_on_microvm_is_refused(out):
+    line = error_line(run("--output", out, "--accel", "tcg", "--machine", "microvm",
+                          "--graphical", "--display", "none"))
+    assert "microvm" in line
+
+
+def test_bad_qemu_conf_value(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_MACHINE="virt")
+    assert "QEMU_MACHINE" in error_line(run("--output", out, "--dry-run", "--accel", "tcg"))
+
+
+# --- the QEMU command line -----------------------------------------------------
+
+ALWAYS = [["-no-reboot"], ["-device", "pvpanic"], ["-action", "panic=exit-failure"]]
+
+
+def contains(argv, seq):
+    return any(argv[i:i + len(seq)] == seq for i in range(len(argv)))
+
+
+@pytest.mark.parametrize("args", [[], ["--graphical", "--display", "none"], ["--both", "--display", "none"],
+                                  ["--machine", "q35"], ["--machine", "microvm"],
+                                  ["--exec", "true"], ["--accel", "kvm"]])
+def test_panic_and_poweroff_flags_always_present(out, args):
+    argv = dry_run(out, *args)
+    for seq in ALWAYS:
+        assert contains(argv, seq), seq
+    assert "panic=-1" in cmdline(argv).split()
+    assert argv[0] == QEMU
+
+
+def test_serial_console(out):
+    argv = dry_run(out)
+    assert "-nographic" in argv
+    assert "-display" not in argv
+    assert cmdline(argv).split()[0] == "console=ttyS0"
+    assert option(argv, "-kernel") == [str(out / "images" / "bzImage")]
+    assert option(argv, "-initrd") == [str(out / "images" / "rootfs.cpio.gz")]
+    assert option(argv, "-m") == ["256"] and option(argv, "-smp") == ["1"]
+    assert option(argv, "-M") == ["pc"] and option(argv, "-accel") == ["tcg"]
+    assert "quiet" in cmdline(argv).split()
+
+
+def test_graphical_console_headless(out):
+    argv = dry_run(out, "--graphical", "--display", "none")
+    assert "-nographic" not in argv and "-serial" not in argv
+    assert option(argv, "-display") == ["none"]
+    assert "console=tty0" in cmdline(argv).split()
+    assert "console=ttyS0" not in cmdline(argv).split()
+
+
+def test_graphical_console_vnc(out):
+    argv = dry_run(out, "--graphical", "--display", "vnc=127.0.0.1:3")
+    assert option(argv, "-display") == ["vnc=127.0.0.1:3"]
+
+
+def test_graphical_console_default_display(out):
+    argv = dry_run(out, "--graphical", env=base_env(DISPLAY=":0"))
+    assert "-display" not in argv and "-nographic" not in argv
+    argv = dry_run(out, "--graphical", env=base_env(WAYLAND_DISPLAY="wayland-0"))
+    assert "-display" not in argv
+
+
+def test_both_consoles_serial_primary(out):
+    argv = dry_run(out, "--both", "--display", "none")
+    assert option(argv, "-serial") == ["mon:stdio"]
+    assert "-nographic" not in argv
+    args = cmdline(argv).split()
+    assert args.index("console=tty0") < args.index("console=ttyS0")
+
+
+def test_console_mode_from_qemu_conf(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_CONSOLE="both")
+    argv = dry_run(out, "--display", "none")
+    assert option(argv, "-serial") == ["mon:stdio"]
+    assert "-nographic" in dry_run(out, "--serial")
+
+
+def test_display_is_ignored_with_the_serial_console(out):
+    argv = dry_run(out, "--display", "none")
+    assert "-nographic" in argv and "-display" not in argv
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_pc_machines(out, machine):
+    argv = dry_run(out, "--machine", machine)
+    assert option(argv, "-M") == [machine]
+    assert "-icount" not in argv
+    assert "reboot=t" not in cmdline(argv).split()
+
+
+def test_microvm(out):
+    argv = dry_run(out, "--machine", "microvm")
+    assert option(argv, "-M") == ["microvm,pit=on,pic=on"]
+    # TCG: the TSC calibration needs the virtual clock (see start.sh).
+    assert option(argv, "-icount") == ["shift=auto,sleep=off"]
+    assert "-icount" not in dry_run(out, "--machine", "microvm", "--accel", "kvm")
+
+
+def test_microvm_without_acpi_reboots_with_triple_fault(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_MACHINE="microvm", QEMU_POWEROFF="reboot")
+    assert "reboot=t" in cmdline(dry_run(out)).split()
+    assert "reboot=t" not in cmdline(dry_run(out, "--machine", "pc")).split()
+
+
+def test_settings_from_qemu_conf(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_MACHINE="q35", QEMU_MEMORY="512", QEMU_CPUS="2",
+                       QEMU_APPEND='quiet foo="a b"')
+    argv = dry_run(out)
+    assert option(argv, "-M") == ["q35"]
+    assert option(argv, "-m") == ["512"] and option(argv, "-smp") == ["2"]
+    assert cmdline(argv).endswith(' quiet foo="a b"')
+
+
+def test_mem_cpus_machine_override(out):
+    argv = dry_run(out, "--mem", "64", "--cpus", "2", "--machine", "q35")
+    assert option(argv, "-m") == ["64"] and option(argv, "-smp") == ["2"]
+    assert option(argv, "-M") == ["q35"]
+    argv = dry_run(out, "--mem=96", "--cpus=3")
+    assert option(argv, "-m") == ["96"] and option(argv, "-smp") == ["3"]
+
+
+def test_append_goes_after_the_configured_arguments(out):
+    argv = dry_run(out, "--append", "loglevel=7 foo=bar", "--append", "baz")
+    assert cmdline(argv) == "console=ttyS0 panic=-1 quiet loglevel=7 foo=bar baz"
+
+
+def test_embedded_initramfs(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_INITRD="")
+    assert "-initrd" not in dry_run(out)
+
+
+def test_extra_qemu_arguments_verbatim(out):
+    extra = ["-device", "virtio-rng-pci", "-name", "with space", "--", "$HOME", "-nic", "none"]
+    argv = dry_run(out, "--mem", "128", "--", *extra)
+    assert argv[-len(extra):] == extra
+    assert option(argv, "-m") == ["128"]
+
+
+def test_too_long_command_line(out):
+    line = error_line(run("--output", out, "--dry-run", "--accel", "tcg", "--append", "x" * 2100))
+    assert "too long" in line and "2047" in line
+
+
+# --- --exec ----------------------------------------------------------------------
+
+# Quotes, spaces, a tab, $, %, backslashes and newlines, verbatim.
+TRICKY = "printf '%s|' \"a  b\" '$HOME' \"$((6*7))\" \"tab\there\"; echo\necho \"it's \\\"quoted\\\"\"\nexit 7\n"
+
+
+def exec_hex(argv):
+    values = [arg.split("=", 1)[1] for arg in cmdline(argv).split() if arg.startswith("tinyinit_exec=")]
+    assert len(values) == 1
+    assert re.fullmatch(r"[0-9a-f]+", values[0])
+    return values[0]
+
+
+@pytest.mark.parametrize("command", [TRICKY, "true", "echo 'é ü → ✓' *", "x" * 900, "a\n\n"])
+def test_exec_hex_round_trip(out, command):
+    argv = dry_run(out, "--exec", command)
+    assert bytes.fromhex(exec_hex(argv)) == command.encode()
+
+
+def test_exec_forces_the_serial_console_and_a_quiet_kernel(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_CONSOLE="graphical")
+    argv = dry_run(out, "--exec", "true", "--append", "foo")
+    args = cmdline(argv).split()
+    assert args[0] == "console=ttyS0" and "console=tty0" not in args
+    assert "quiet" in args and "loglevel=1" in args
+    assert args.index("loglevel=1") < args.index("foo")
+    assert args[-1].startswith("tinyinit_exec=")
+    assert option(argv, "-serial") == ["mon:stdio"] and option(argv, "-display") == ["none"]
+
+
+def test_exec_with_graphical_is_refused(out):
+    result = run("--output", out, "--exec", "true", "--graphical")
+    assert result.returncode == 2
+    assert "--exec" in error_line(result)
+
+
+def test_exec_too_long_refused_at_the_limit(out):
+    # start.sh says how many bytes fit; exactly that many must pass.
+    line = error_line(run("--output", out, "--dry-run", "--accel", "tcg", "--exec", "y" * 3000))
+    assert "too long" in line and "3000 bytes" in line
+    room = int(re.search(r"at most (\d+)", line)[1])
+    assert 900 < room < 1024
+    argv = dry_run(out, "--exec", "y" * room)
+    assert len(cmdline(argv).encode()) <= 2047
+    assert bytes.fromhex(exec_hex(argv)) == b"y" * room
+    assert run("--output", out, "--dry-run", "--accel", "tcg", "--exec", "y" * (room + 1)).returncode == 1
+
+
+def test_exec_counts_bytes_not_characters(out):
+    line = error_line(run("--output", out, "--dry-run", "--accel", "tcg", "--exec", "é" * 600))
+    assert "1200 bytes" in line
+
+
+# --- the KVM probe ---------------------------------------------------------------
+
+def test_kvm_probe_is_quick_here(out):
+    start = time.monotonic()
+    result = run("--output", out, "--dry-run")
+    elapsed = time.monotonic() - start
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 5
+    (accel,) = option(result.stdout.splitlines(), "-accel")
+    if accel == "tcg":
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and "KVM" in lines[0] and "using TCG" in lines[0]
+    else:  # a host where KVM really works
+        assert accel == "kvm" and result.stderr == ""
+
+
+def fake_qemu(tmp_path, kvm_behaviour):
+    """PATH with a qemu-system-x86_64 that does `kvm_behaviour` for -accel kvm."""
+    bindir = tmp_path / "fakebin"
+    bindir.mkdir()
+    script = bindir / QEMU
+    script.write_text("#!/bin/sh\n"
+                      'case " $* " in *" -accel kvm "*) ' + kvm_behaviour + " ;; esac\n"
+                      f'exec /usr/bin/{QEMU} "$@"\n')
+    script.chmod(0o755)
+    return base_env(PATH=f"{bindir}:{os.environ['PATH']}")
+
+
+needs_dev_kvm = pytest.mark.skipif(not os.access("/dev/kvm", os.R_OK | os.W_OK),
+                                   reason="no usable /dev/kvm: the probe stops before QEMU")
+
+
+@needs_dev_kvm
+def test_kvm_probe_gives_up_on_a_hanging_guest(tmp_path, out):
+    env = fake_qemu(tmp_path, "exec sleep 60")
+    start = time.monotonic()
+    result = run("--output", out, "--dry-run", env=env)
+    assert time.monotonic() - start < 4
+    assert option(result.stdout.splitlines(), "-accel") == ["tcg"]
+    (line,) = result.stderr.splitlines()
+    assert "did not get through the firmware" in line and "using TCG" in line
+
+
+@needs_dev_kvm
+def test_kvm_probe_failing_qemu(tmp_path, out):
+    result = run("--output", out, "--dry-run", env=fake_qemu(tmp_path, "exit 1"))
+    assert option(result.stdout.splitlines(), "-accel") == ["tcg"]
+    (line,) = result.stderr.splitlines()
+    assert "status 1" in line and "using TCG" in line
+
+
+@needs_dev_kvm
+def test_kvm_probe_success(tmp_path, out):
+    # The probe's boot sector exits through isa-debug-exit with 0x2a: status 85.
+    result = run("--output", out, "--dry-run", env=fake_qemu(tmp_path, "exit 85"))
+    assert result.stderr == ""
+    assert option(result.stdout.splitlines(), "-accel") == ["kvm"]
+
+
+def test_probe_boot_sector_runs_under_tcg(tmp_path):
+    """The probe's guest, under TCG: it must exit with 85, proving the probe
+    would see a working KVM. Uses start.sh's own bytes."""
+    text = START.read_text()
+    code = re.search(r"printf '((?:\\\d{3})+)'\n\t\tdd if=/dev/zero bs=(\d+)", text)
+    image = tmp_path / "probe.img"
+    subprocess.run(["sh", "-c", f"{{ printf '{code[1]}'; dd if=/dev/zero bs={code[2]} count=1 2>/dev/null;"
+                    f" printf '\\125\\252'; }} > {image}"], check=True)
+    assert image.stat().st_size == 512
+    result = subprocess.run([QEMU, "-accel", "tcg", "-M", "pc", "-m", "16", "-nodefaults",
+                             "-display", "none", "-no-reboot",
+                             "-drive", f"file={image},format=raw,if=ide",
+                             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    assert result.returncode == 85
+
+
+def test_qemu_error_is_not_a_panic(out):
+    # QEMU refuses the option before the kernel is even read.
+    result = run("--output", out, "--accel", "tcg", "--", "-no-such-option")
+    assert result.returncode == 1
+    assert "panic" not in result.stderr
+    assert "start.sh: QEMU exited with status 1" in result.stderr.splitlines()
+
+
+# --- boots ---------------------------------------------------------------------------
+
+REQUIRED_KERNEL_OPTIONS = ("CONFIG_64BIT=y", "CONFIG_ACPI=y", "CONFIG_PVPANIC_MMIO=y",
+                           "CONFIG_SERIAL_8250_CONSOLE=y", "CONFIG_BLK_DEV_INITRD=y",
+                           "CONFIG_RD_GZIP=y", "CONFIG_BINFMT_SCRIPT=y", "CONFIG_DEVTMPFS=y")
+
+
+KWORK = Path(os.environ.get("TINYROOT_TEST_KWORK", "/tmp/kwork"))
+GRAPHICAL_KERNEL_OPTIONS = ("CONFIG_VT=y", "CONFIG_VT_CONSOLE=y", "CONFIG_VGA_CONSOLE=y")
+
+
+def find_kernel(graphical=False):
+    """$TINYROOT_TEST_KERNEL (…_GRAPHICAL_KERNEL for the VGA console), or a
+    bzImage under $TINYROOT_TEST_KWORK (/tmp/kwork) whose build's .config has
+    what the tests need."""
+    variable = "TINYROOT_TEST_GRAPHICAL_KERNEL" if graphical else "TINYROOT_TEST_KERNEL"
+    if os.environ.get(variable):
+        return Path(os.environ[variable])
+    required = REQUIRED_KERNEL_OPTIONS + (GRAPHICAL_KERNEL_OPTIONS if graphical else ())
+    kwork = KWORK
+    if not kwork.is_dir():
+        return None
+    for image in sorted(kwork.glob("**/arch/x86/boot/bzImage")):
+        config = image.parents[3] / ".config"
+        if config.is_file() and all(opt in config.read_text().splitlines() for opt in required):
+            return image
+    return None
+
+
+def find_busybox(cache):
+    """$TINYROOT_TEST_BUSYBOX, $TINYROOT_TEST_KWORK/bb/bin/busybox, or
+    Debian's busybox-static fetched with apt-get download."""
+    for candidate in (os.environ.get("TINYROOT_TEST_BUSYBOX"), KWORK / "bb" / "bin" / "busybox"):
+        if candidate and os.path.isfile(candidate):
+            return Path(candidate)
+    try:
+        subprocess.run(["apt-get", "download", "busybox-static"], cwd=cache, check=True,
+                       capture_output=True, timeout=120)
+        (deb,) = cache.glob("busybox-static_*.deb")
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "root")], check=True,
+                       capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    busybox = cache / "root" / "bin" / "busybox"
+    return busybox if busybox.is_file() else None
+
+
+def cpio_newc(entries):
+    """A newc archive: entries are (name, mode, data); owner root."""
+    archive = bytearray()
+    for ino, (name, mode, data) in enumerate(entries + [("TRAILER!!!", 0, b"")], start=1):
+        rdev = (5, 1) if name == "dev/console" else (0, 0)
+        fields = (ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name) + 1, 0)
+        archive += b"070701" + b"".join(b"%08X" % f for f in fields) + name.encode() + b"\0"
+        archive += b"\0" * (-len(archive) % 4)
+        archive += data
+        archive += b"\0" * (-len(archive) % 4)
+    return bytes(archive)
+
+
+def initramfs(busybox, init):
+    entries = [(d, 0o040755, b"") for d in ("bin", "dev", "proc", "sys", "tmp")]
+    entries += [("dev/console", 0o020600, b""),
+                ("bin/busybox", 0o100755, Path(busybox).read_bytes()),
+                ("bin/sh", 0o120777, b"busybox"),
+                ("init", 0o100755, init.encode())]
+    return gzip.compress(cpio_newc(entries), mtime=0)
+
+
+INIT_START = """#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+"""
+
+# A shell prompt, as the tutorial's init.
+PROMPT_INIT = INIT_START + """export PS1='tinytest# '
+echo tinytest-booted
+exec /bin/sh
+"""
+
+# The C init's exec protocol, in shell: decode tinyinit_exec (hex), run it
+# with sh -c, report "tinyroot: exit status N[ (signal S)]", power off.
+EXEC_INIT = INIT_START + """if [ -n "${tinyinit_exec:-}" ]; then
+    printf "$(echo "$tinyinit_exec" | sed 's/../\\\\x&/g')" > /tmp/cmd
+    cmd=$(cat /tmp/cmd; echo x)
+    /bin/sh -c "${cmd%x}"
+    status=$?
+    if [ "$status" -gt 128 ] && [ "$status" -lt 255 ]; then
+        echo "tinyroot: exit status $status (signal $((status - 128)))"
+    else
+        echo "tinyroot: exit status $status"
+    fi
+fi
+poweroff -f
+"""
+
+# No exec protocol: powers off at once.
+POWEROFF_INIT = INIT_START + "echo tinytest-booted\npoweroff -f\n"
+
+# Writes the active consoles (the last is the primary one) to ttyS0.
+CONSOLES_INIT = INIT_START + """mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "active: $(cat /sys/class/tty/console/active)" > /dev/ttyS0
+echo tinytest-booted
+poweroff -f
+"""
+
+# Stays up, for the signal test.
+SLEEP_INIT = INIT_START + "echo tinytest-booted\nexec sleep 1000\n"
+
+
+def boot_parts(cache, graphical):
+    kernel = find_kernel(graphical)
+    if kernel is None:
+        pytest.skip("no kernel for boot tests: set TINYROOT_TEST_%sKERNEL, or build one under "
+                    "$TINYROOT_TEST_KWORK, default /tmp/kwork (ACPI, pvpanic, 8250 console, gzip initramfs%s)"
+                    % (("GRAPHICAL_", ", VT/VGA console") if graphical else ("", "")))
+    busybox = find_busybox(cache)
+    if busybox is None:
+        pytest.skip("no static BusyBox: set TINYROOT_TEST_BUSYBOX")
+    # A private copy: the kernel's build directory may be rebuilt meanwhile.
+    shutil.copy2(kernel, cache / "bzImage")
+    return cache / "bzImage", busybox
+
+
+@pytest.fixture(scope="session")
+def serial_parts(tmp_path_factory):
+    return boot_parts(tmp_path_factory.mktemp("boot"), graphical=False)
+
+
+@pytest.fixture(scope="session")
+def graphical_parts(tmp_path_factory):
+    return boot_parts(tmp_path_factory.mktemp("boot-graphical"), graphical=True)
+
+
+def vm_maker(tmp_path, parts):
+    kernel, busybox = parts
+
+    def make_vm(init, **conf):
+        return write_images(tmp_path / "out", kernel=kernel.read_bytes(),
+                            initrd=initramfs(busybox, init), **conf)
+    return make_vm
+
+
+@pytest.fixture
+def vm(tmp_path, serial_parts):
+    """vm(init, **conf): an output directory booting `init`."""
+    return vm_maker(tmp_path, serial_parts)
+
+
+@pytest.fixture
+def graphical_vm(tmp_path, graphical_parts):
+    return vm_maker(tmp_path, graphical_parts)
+
+
+def boot(out, *args, timeout=60):
+    start = time.monotonic()
+    proc = subprocess.Popen([str(START), "--output", str(out), "--accel", "tcg", *args],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=base_env(), start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return (proc.returncode, stdout.decode(errors="replace").replace("\r\n", "\n"),
+            stderr.decode(errors="replace"), time.monotonic() - start)
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35", "microvm"])
+def test_boot_to_prompt_and_poweroff(vm, machine):
+    import pexpect
+    out = vm(PROMPT_INIT)
+    child = pexpect.spawn(str(START), ["--output", str(out), "--accel", "tcg", "--machine", machine],
+                          env=base_env(), encoding="utf-8", codec_errors="replace", timeout=60)
+    try:
+        child.expect_exact("tinytest-booted")
+        child.expect_exact("tinytest# ")
+        child.sendline("echo $((40 + 2))")
+        child.expect_exact("42")
+        child.expect_exact("tinytest# ")
+        child.sendline("poweroff -f")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35", "microvm"])
+def test_panic_exits_non_zero_quickly(vm, machine):
+    out = vm(POWEROFF_INIT)
+    status, stdout, stderr, elapsed = boot(out, "--machine", machine,
+                                           "--append", "rdinit=/nonexistent init=/nonexistent",
+                                           timeout=30)
+    assert status == 1, stdout + stderr
+    assert stderr.splitlines() == ["start.sh: the kernel panicked (QEMU exit status 1)"]
+    assert "Kernel panic" in stdout
+    assert elapsed < 10
+
+
+def test_exec_end_to_end(vm):
+    out = vm(EXEC_INIT)
+    status, stdout, stderr, _ = boot(out, "--exec", TRICKY)
+    assert status == 7, stdout + stderr
+    assert stderr == ""
+    lines = stdout.splitlines()
+    # The command's output first: no boot log.
+    assert lines[:3] == ["a  b|$HOME|42|tab\there|", "it's \"quoted\"", "tinyroot: exit status 7"]
+
+
+@pytest.mark.parametrize("command,expected", [("true", 0), ("exit 255", 255),
+                                              ("kill -9 $$", 137), ("echo -n partial; exit 3", 3)])
+def test_exec_status(vm, command, expected):
+    out = vm(EXEC_INIT)
+    status, stdout, stderr, _ = boot(out, "--exec", command)
+    assert status == expected, stdout + stderr
+    assert stderr == ""
+
+
+def test_exec_microvm(vm):
+    out = vm(EXEC_INIT, QEMU_MACHINE="microvm")
+    status, stdout, _, _ = boot(out, "--exec", "cat /proc/cmdline; exit 5")
+    assert status == 5
+    assert "tinyinit_exec=" in stdout
+
+
+def test_exec_without_the_c_init(vm):
+    out = vm(POWEROFF_INIT)
+    status, stdout, stderr, _ = boot(out, "--exec", "true")
+    assert status == 255
+    (line,) = stderr.splitlines()
+    assert "tinyroot: exit status N" in line and "C init" in line
+    assert "tinytest-booted" in stdout
+
+
+def test_exec_kernel_panic(vm):
+    out = vm(EXEC_INIT)
+    status, _, stderr, _ = boot(out, "--exec", "true", "--append", "rdinit=/x init=/x")
+    assert status == 255
+    assert stderr.splitlines() == [
+        "start.sh: --exec: the kernel panicked before the command reported its exit status"]
+
+
+def children(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_sigterm_stops_qemu(vm):
+    out = vm(SLEEP_INIT)
+    proc = subprocess.Popen([str(START), "--output", str(out), "--accel", "tcg"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=base_env(), start_new_session=True)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 60
+        while b"tinytest-booted" not in seen and time.monotonic() < deadline:
+            chunk = proc.stdout.read1(4096)
+            if not chunk:
+                break
+            seen += chunk
+        assert b"tinytest-booted" in seen
+        (qemu_pid,) = children(proc.pid)
+        proc.terminate()
+        assert proc.wait(timeout=10) == 143
+        # start.sh waited for QEMU: it is gone, not even a zombie.
+        assert not Path(f"/proc/{qemu_pid}").exists()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_graphical_console(graphical_vm, tmp_path):
+    # The serial port goes to a file (QEMU's default for it would be the
+    # window): the kernel console is on tty0 alone.
+    out = graphical_vm(CONSOLES_INIT)
+    serial = tmp_path / "serial.txt"
+    status, stdout, stderr, _ = boot(out, "--graphical", "--display", "none",
+                                     "--", "-serial", f"file:{serial}")
+    assert status == 0, stderr
+    assert stdout == "" and stderr == ""
+    assert b"active: tty0\r\n" in serial.read_bytes()
+
+
+def test_both_consoles(graphical_vm):
+    out = graphical_vm(CONSOLES_INIT, QEMU_CONSOLE="both")
+    status, stdout, stderr, _ = boot(out, "--display", "none")
+    assert status == 0, stderr
+    assert "active: tty0 ttyS0\n" in stdout      # ttyS0 last: primary
+    assert "tinytest-booted\n" in stdout        # /dev/console is the serial one
