@@ -72,8 +72,16 @@ QEMU_CPUS=$(TR_QEMU_CPUS)
 QEMU_APPEND='$(subst ','\'',$(strip $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND))))'
 endef
 
+# The kernel must unpack the initramfs.
+ROOTFS_RD_OPTION = CONFIG_RD_$(ROOTFS_CPIO_COMPRESSION)
+define check-kernel-decompressor
+grep -q '^$(ROOTFS_RD_OPTION)=y' $(LINUX_DIR)/src/.config || \
+	{ echo "tinyroot: the kernel lacks $(ROOTFS_RD_OPTION): it could not unpack a $(ROOTFS_CPIO) initramfs; choose another compression (Filesystem images) or add $(ROOTFS_RD_OPTION)=y to the kernel's configuration"; exit 1; }
+endef
+
 # Owned by root, sorted, every mtime clamped: the same bytes on every build.
 define images-cmds
+$(if $(and $(filter linux,$(PACKAGES)),$(filter-out NONE,$(ROOTFS_CPIO_COMPRESSION))),$(check-kernel-decompressor))
 rm -rf $(IMAGES_DIR).tmp
 mkdir -p $(IMAGES_DIR).tmp
 $(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DIR).tmp/$(newline))

@@ -52,15 +52,14 @@ class VM:
         raise AssertionError(f"no shell on the console:\n{self.output[-3000:]}")
 
     def run(self, command, timeout=30):
-        """Runs a command in the VM's shell; returns (output, exit status)."""
-        marker = f"END-{time.monotonic_ns()}"
-        self.console.sendline(f"{command}; echo {marker}-$?-")
-        self.console.expect(re.escape(marker) + r"-(\d+)-", timeout=timeout)
-        text = self.console.before
-        status = int(self.console.match.group(1))
-        # Drop the echo of the command line itself.
-        lines = text.replace("\r", "").split("\n")
-        return "\n".join(lines[1:]).strip(), status
+        """Runs a command in the VM's shell; returns (output, exit status).
+        The markers are computed by the shell, so the echo of the command
+        line itself never matches them."""
+        self.console.sendline(f'echo "BEGIN-$((6*7))"; {command}; echo "END-$((6*7))-$?"')
+        self.console.expect("BEGIN-42", timeout=timeout)
+        self.console.expect(r"END-42-(\d+)", timeout=timeout)
+        output = self.console.before.replace("\r", "").strip()
+        return output, int(self.console.match.group(1))
 
     def wait_exit(self, timeout=30):
         self.console.expect(pexpect.EOF, timeout=timeout)

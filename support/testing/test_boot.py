@@ -1,0 +1,200 @@
+"""The whole promise, through board/qemu/start.sh itself: the default image,
+--exec, the graphical defconfig read off the screen, a panic, make run and
+make graphical, and the tutorial's recipe (slow)."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import IMAGE_DL_DIR, TOPDIR, Build
+from vm import VM
+
+START = str(TOPDIR / "board/qemu/start.sh")
+
+
+def start(build, *args):
+    return VM([START, "--output", str(build.out), "--accel", "tcg", *args])
+
+
+def run_exec(build, command, timeout=120):
+    return subprocess.run([START, "--output", str(build.out), "--accel", "tcg", "--exec", command],
+                          text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+
+
+def test_default_boot_through_start_sh(default_image):
+    vm = start(default_image)
+    try:
+        vm.wait_for_shell()
+        release = re.search(r"^KERNEL_RELEASE=(.*)$",
+                            (default_image.out / "images/qemu.conf").read_text(), re.M)[1]
+        assert vm.run("uname -r") == (release, 0)
+        mounts, _ = vm.run("cat /proc/mounts")
+        for fs in (" /proc proc ", " /sys sysfs ", " /dev devtmpfs "):
+            assert fs in mounts
+        assert vm.run("echo $((6*7))") == ("42", 0)
+        missing, status = vm.run(
+            'for a in $(busybox --list); do command -v "$a" >/dev/null || echo "missing $a"; done')
+        assert (missing, status) == ("", 0)
+        assert "job control turned off" not in vm.output
+        vm.console.sendline("sleep 100")
+        time.sleep(1)
+        vm.console.sendcontrol("c")
+        assert vm.run("echo after", timeout=10) == ("after", 0), "Ctrl-C did not interrupt sleep"
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
+
+
+def test_exit_in_the_shell_powers_off(default_image):
+    vm = start(default_image)
+    try:
+        vm.wait_for_shell()
+        vm.console.sendline("exit")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
+
+
+def test_exec_returns_the_exit_status(default_image):
+    assert run_exec(default_image, "exit 3").returncode == 3
+    assert run_exec(default_image, "true").returncode == 0
+
+
+def test_exec_streams_output(default_image):
+    result = run_exec(default_image, "uname -r")
+    release = re.search(r"^KERNEL_RELEASE=(.*)$",
+                        (default_image.out / "images/qemu.conf").read_text(), re.M)[1]
+    assert result.returncode == 0
+    assert release in result.stdout
+
+
+def test_exec_runs_the_command_verbatim(default_image):
+    command = """printf '%s|' "a  b" 'it'"'"'s' "$((2+3))" '$HOME'; echo"""
+    result = run_exec(default_image, command)
+    assert result.returncode == 0
+    assert "a  b|it's|5|$HOME|" in result.stdout
+
+
+def test_kernel_panic_ends_start_sh_with_failure(default_image):
+    begin = time.monotonic()
+    result = subprocess.run([START, "--output", str(default_image.out), "--accel", "tcg",
+                             "--append", "rdinit=/nonexistent init=/nonexistent"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert time.monotonic() - begin < 30
+    assert "panic" in result.stderr
+
+
+def test_make_run_reaches_the_shell(default_image):
+    env = dict(os.environ, TR_DL_DIR=str(IMAGE_DL_DIR))
+    vm = VM(["make", "-C", str(TOPDIR), f"O={default_image.out}", "run", "RUN_ARGS=--accel tcg"], env=env)
+    try:
+        vm.wait_for_shell()
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
+
+
+def test_make_graphical_without_vt_console_says_so(default_image):
+    result = default_image.make("graphical", "RUN_ARGS=--display none --accel tcg", check=False)
+    assert result.returncode != 0
+    line = next(l for l in result.stdout.splitlines() if "VT" in l or "VGA" in l)
+    assert "TR_CONSOLE_GRAPHICAL" in line or "Console" in line
+
+
+def screen_text(monitor, png):
+    """Takes a screendump over the monitor socket and reads it with tesseract."""
+    ppm = png.with_suffix(".ppm")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(monitor))
+        s.sendall(f"screendump {ppm}\n".encode())
+        time.sleep(1)
+    from PIL import Image
+    Image.open(ppm).save(png)
+    return subprocess.run(["tesseract", str(png), "-"], text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL).stdout
+
+
+@pytest.fixture(scope="session")
+def graphical_image(tmp_path_factory):
+    b = Build(tmp_path_factory.mktemp("graphical") / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_graphical_defconfig")
+    b.make()
+    return b
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract-ocr is not installed")
+@pytest.mark.parametrize("how", ["start.sh", "make graphical"])
+def test_graphical_console_shows_the_prompt(graphical_image, tmp_path, how):
+    monitor = tmp_path / "monitor.sock"
+    qemu_args = f"-monitor unix:{monitor},server,nowait"
+    if how == "start.sh":
+        argv = [START, "--output", str(graphical_image.out), "--accel", "tcg", "--display", "none",
+                "--", *qemu_args.split()]
+    else:
+        argv = ["make", "-C", str(TOPDIR), f"O={graphical_image.out}", "graphical",
+                "RUN_ARGS=--display none --accel tcg", f"QEMU_ARGS={qemu_args}"]
+    env = dict(os.environ, TR_DL_DIR=str(IMAGE_DL_DIR))
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    artefacts = graphical_image.out / "test-artefacts"
+    artefacts.mkdir(exist_ok=True)
+    png = artefacts / f"graphical-{how.replace(' ', '-')}.png"
+    try:
+        text = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(2)
+            if monitor.exists():
+                text = screen_text(monitor, png)
+                if "tinyroot" in text and "#" in text:
+                    break
+        assert "tinyroot" in text and "#" in text, f"no prompt on the screen; OCR read:\n{text}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_tutorial_offline_recipe_builds_and_boots(tmp_path):
+    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_tutorial_offline_defconfig")
+    b.make()
+    vm = start(b)
+    try:
+        vm.wait_for_shell(timeout=120)
+        assert vm.run("echo $((6*7))") == ("42", 0)
+        vm.console.sendline("poweroff -f")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
+
+
+FLOPPY_BYTES = 1_474_560
+
+
+def test_floppy_image_fits_and_boots(tmp_path):
+    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_floppy_defconfig")
+    b.make()
+    images = b.out / "images"
+    total = (images / "bzImage").stat().st_size + (images / "rootfs.cpio.xz").stat().st_size
+    assert total <= FLOPPY_BYTES, f"{total} bytes do not fit a floppy"
+    vm = start(b)
+    try:
+        vm.wait_for_shell()
+        for applet in ("sh", "ls", "cat", "cp", "mv", "rm", "mkdir", "mount", "vi", "poweroff"):
+            assert vm.run(f"command -v {applet}")[1] == 0, applet
+        assert vm.run("mkdir /tmp/d && echo hi >/tmp/d/f && cp /tmp/d/f /tmp/d/g && cat /tmp/d/g") \
+            == ("hi", 0)
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()

@@ -1,0 +1,163 @@
+/* Unit tests (cmocka) of tinyinit's pure functions, package/tinyinit/src/parse.c.
+ * Built and run by test_build.py. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "parse.h"
+
+static void hex_decodes_any_byte(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_null(hex_decode("6563686f20272224780a", out));
+	assert_string_equal(out, "echo '\"$x\n");
+	assert_null(hex_decode("C3A9ff01", out));
+	assert_memory_equal(out, "\xc3\xa9\xff\x01", 5);
+	assert_null(hex_decode("", out));
+	assert_string_equal(out, "");
+}
+
+static void hex_rejects_bad_input(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_string_equal(hex_decode("abc", out), "odd number of hex digits");
+	assert_string_equal(hex_decode("zz", out), "not a hex digit");
+	assert_string_equal(hex_decode("6 ", out), "not a hex digit");
+	assert_string_equal(hex_decode("0x41", out), "not a hex digit");
+	assert_string_equal(hex_decode("410042", out), "a NUL byte cannot be part of a command");
+}
+
+static void loglevel_accepts_spaces_commas_and_one_number(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_true(loglevel_normalize("2 4 1 7", out, sizeof out));
+	assert_string_equal(out, "2 4 1 7");
+	assert_true(loglevel_normalize("2,4,1,7", out, sizeof out));
+	assert_string_equal(out, "2 4 1 7");
+	assert_true(loglevel_normalize("3", out, sizeof out));
+	assert_string_equal(out, "3");
+	assert_true(loglevel_normalize("15,4", out, sizeof out));
+	assert_string_equal(out, "15 4");
+}
+
+static void loglevel_rejects_the_rest(void **state)
+{
+	char out[16];
+	const char *bad[] = { "", ",", "2,", ",2", "2,,4", "a", "2;4", "1 2 3 4 5", "123", "-1", "2 4\n" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(loglevel_normalize(bad[i], out, sizeof out));
+	assert_false(loglevel_normalize("2 4 1 7", out, 7));   /* no room for the NUL */
+	assert_true(loglevel_normalize("2 4 1 7", out, 8));
+}
+
+static void console_is_the_last_entry(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_true(console_last("ttyS0 tty0\n", out, sizeof out));
+	assert_string_equal(out, "tty0");
+	assert_true(console_last("ttyS0\n", out, sizeof out));
+	assert_string_equal(out, "ttyS0");
+	assert_true(console_last("hvc0", out, sizeof out));
+	assert_string_equal(out, "hvc0");
+	assert_false(console_last("", out, sizeof out));
+	assert_false(console_last(" \n", out, sizeof out));
+	assert_false(console_last("ttyS0 ../sda\n", out, sizeof out));
+	assert_false(console_last("ttyS0 ..", out, sizeof out));
+	assert_false(console_last("averyveryverylongname", out, sizeof out));
+}
+
+/* The wait status of a real child that runs f. */
+static int status_of(void (*f)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		f();
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void exit_0(void) { _exit(0); }
+static void exit_3(void) { _exit(3); }
+static void exit_255(void) { _exit(255); }
+static void killed_9(void) { raise(SIGKILL); _exit(0); }
+static void killed_15(void) { raise(SIGTERM); _exit(0); }
+
+static void exit_status_lines(void **state)
+{
+	char line[64];
+
+	(void)state;
+	format_exit_status(status_of(exit_0), line, sizeof line);
+	assert_string_equal(line, "tinyroot: exit status 0\n");
+	format_exit_status(status_of(exit_3), line, sizeof line);
+	assert_string_equal(line, "tinyroot: exit status 3\n");
+	format_exit_status(status_of(exit_255), line, sizeof line);
+	assert_string_equal(line, "tinyroot: exit status 255\n");
+	format_exit_status(status_of(killed_9), line, sizeof line);
+	assert_string_equal(line, "tinyroot: exit status 137 (signal 9)\n");
+	format_exit_status(status_of(killed_15), line, sizeof line);
+	assert_string_equal(line, "tinyroot: exit status 143 (signal 15)\n");
+}
+
+static void ratelimit_allows_a_burst_per_window(void **state)
+{
+	struct ratelimit r = { .window_ms = 5000 };
+	const long long starts[RATELIMIT_BURST] = { 1000, 2000, 3000, 4000, 4500 };
+
+	(void)state;
+	for (int i = 0; i < RATELIMIT_BURST; i++)
+		assert_true(ratelimit_allow(&r, starts[i]));
+	assert_false(ratelimit_allow(&r, 4600));
+	assert_false(ratelimit_allow(&r, 5999));       /* first start + window - 1 */
+	assert_true(ratelimit_allow(&r, 6000));        /* the first start left the window */
+	assert_false(ratelimit_allow(&r, 6001));       /* the second (2000) is still in it */
+	assert_true(ratelimit_allow(&r, 7000));
+	for (int i = 0; i < RATELIMIT_BURST; i++)      /* after a quiet window, a full burst */
+		assert_true(ratelimit_allow(&r, 20000 + i));
+	assert_false(ratelimit_allow(&r, 20010));
+}
+
+static void ratelimit_spaced_starts_never_limited(void **state)
+{
+	struct ratelimit r = { .window_ms = 5000 };
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		assert_true(ratelimit_allow(&r, i * 1001LL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hex_decodes_any_byte),
+		cmocka_unit_test(hex_rejects_bad_input),
+		cmocka_unit_test(loglevel_accepts_spaces_commas_and_one_number),
+		cmocka_unit_test(loglevel_rejects_the_rest),
+		cmocka_unit_test(console_is_the_last_entry),
+		cmocka_unit_test(exit_status_lines),
+		cmocka_unit_test(ratelimit_allows_a_burst_per_window),
+		cmocka_unit_test(ratelimit_spaced_starts_never_limited),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
