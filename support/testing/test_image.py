@@ -184,3 +184,9 @@ def test_busybox_version_without_hash_is_refused(tmp_path):
     assert result.returncode != 0
     line = next(l for l in result.stdout.splitlines() if "no sha256" in l)
     assert "busybox-1.99.9.tar.bz2" in line and "busybox.hash" in line
+
+
+def test_linux_update_config_refuses_a_derived_configuration(default_image):
+    result = default_image.make("linux-update-config", check=False)
+    assert result.returncode != 0
+    assert "custom config file" in result.stdout and "fragment" in result.stdout

@@ -180,3 +180,9 @@ def test_graph_build_draws_every_package(build):
     assert svg.startswith("<svg")
     for name in ("hello", "goodbye", "libgreet", "rootfs"):
         assert f">{name}</text>" in svg
+
+
+def test_sub_makes_do_not_inherit_o_and_v(build):
+    build.make("V=1")
+    log = (build.package_dir("goodbye") / "build.log").read_text()
+    assert "what tinyroot's make passed down: O=[] V=[]" in log

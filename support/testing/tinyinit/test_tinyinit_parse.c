@@ -1,5 +1,5 @@
 /* Unit tests (cmocka) of tinyinit's pure functions, package/tinyinit/src/parse.c.
- * Built and run by test_build.py. */
+ * Built and run by test_tinyinit_build.py. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -59,8 +59,11 @@ static void loglevel_rejects_the_rest(void **state)
 	const char *bad[] = { "", ",", "2,", ",2", "2,,4", "a", "2;4", "1 2 3 4 5", "123", "-1", "2 4\n" };
 
 	(void)state;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		strcpy(out, "x");
 		assert_false(loglevel_normalize(bad[i], out, sizeof out));
+		assert_string_equal(out, "");   /* nothing half-done */
+	}
 	assert_false(loglevel_normalize("2 4 1 7", out, 7));   /* no room for the NUL */
 	assert_true(loglevel_normalize("2 4 1 7", out, 8));
 }
