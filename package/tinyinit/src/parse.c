@@ -1,0 +1,112 @@
+/* parse.c: tinyinit's pure functions; see parse.h. */
+#include "parse.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *hex_decode(const char *hex, char *out)
+{
+	size_t len = strlen(hex);
+
+	if (len % 2)
+		return "odd number of hex digits";
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return "not a hex digit";
+		if (hi == 0 && lo == 0)
+			return "a NUL byte cannot be part of a command";
+		out[i / 2] = (char)(hi << 4 | lo);
+	}
+	out[len / 2] = '\0';
+	return NULL;
+}
+
+static bool normalize(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	int numbers = 0;
+
+	while (*in) {
+		size_t digits = strspn(in, "0123456789");
+
+		/* printk takes up to four levels; each fits in two digits. */
+		if (digits == 0 || digits > 2 || ++numbers > 4 || n + digits + 2 > size)
+			return false;
+		if (n)
+			out[n++] = ' ';
+		memcpy(out + n, in, digits);
+		n += digits;
+		in += digits;
+		if (*in == ',' || *in == ' ') {
+			if (!*++in)
+				return false;   /* a trailing separator */
+		} else if (*in) {
+			return false;
+		}
+	}
+	if (!numbers)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+bool loglevel_normalize(const char *in, char *out, size_t size)
+{
+	if (normalize(in, out, size))
+		return true;
+	if (size)
+		out[0] = '\0';
+	return false;
+}
+
+bool console_last(const char *active, char *out, size_t size)
+{
+	const char *end = active + strlen(active);
+
+	while (end > active && strchr(" \t\n", end[-1]))
+		end--;
+	const char *start = end;
+	while (start > active && !strchr(" \t\n", start[-1]))
+		start--;
+
+	size_t len = (size_t)(end - start);
+	if (len == 0 || len >= size || memchr(start, '/', len) ||
+	    (start[0] == '.' && (len == 1 || (len == 2 && start[1] == '.'))))
+		return false;
+	memcpy(out, start, len);
+	out[len] = '\0';
+	return true;
+}
+
+int format_exit_status(int wstatus, char *out, size_t size)
+{
+	if (WIFSIGNALED(wstatus))
+		return snprintf(out, size, "tinyroot: exit status %d (signal %d)\n",
+				128 + WTERMSIG(wstatus), WTERMSIG(wstatus));
+	return snprintf(out, size, "tinyroot: exit status %d\n", WEXITSTATUS(wstatus));
+}
+
+bool ratelimit_allow(struct ratelimit *r, long long now_ms)
+{
+	if (r->full && now_ms - r->start[r->next] < r->window_ms)
+		return false;
+	r->start[r->next] = now_ms;
+	r->next = (r->next + 1) % RATELIMIT_BURST;
+	if (r->next == 0)
+		r->full = true;
+	return true;
+}

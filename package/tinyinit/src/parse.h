@@ -1,0 +1,39 @@
+/* parse.h: tinyinit's pure functions (no system calls), unit-tested on the host. */
+#ifndef TINYINIT_PARSE_H
+#define TINYINIT_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Decodes hex digits (either case) into out, NUL-terminated; out needs
+ * strlen(hex) / 2 + 1 bytes. Returns NULL, or what is wrong with hex. */
+const char *hex_decode(const char *hex, char *out);
+
+/* "2 4 1 7", "2,4,1,7" or "3" (one to four numbers, separated by commas or
+ * spaces) into the form /proc/sys/kernel/printk takes: "2 4 1 7", "3".
+ * False, and out empty, if in is not that. */
+bool loglevel_normalize(const char *in, char *out, size_t size);
+
+/* The last name in /sys/class/tty/console/active ("ttyS0 tty0\n" -> "tty0"):
+ * the kernel lists the primary console last. False if there is none, it is
+ * too long, or it is not a plain file name. */
+bool console_last(const char *active, char *out, size_t size);
+
+/* The exec mode's report of a wait status: "tinyroot: exit status N\n", or
+ * "tinyroot: exit status 128+S (signal S)\n" when killed by signal S.
+ * Returns snprintf's result. */
+int format_exit_status(int wstatus, char *out, size_t size);
+
+/* At most RATELIMIT_BURST starts within any window_ms. */
+#define RATELIMIT_BURST 5
+struct ratelimit {
+	long long window_ms;
+	unsigned next;                      /* slot of the oldest start, once full */
+	bool full;
+	long long start[RATELIMIT_BURST];   /* the last starts' times */
+};
+
+/* True, and records a start at now_ms, when one is allowed. */
+bool ratelimit_allow(struct ratelimit *r, long long now_ms);
+
+#endif

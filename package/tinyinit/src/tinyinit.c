@@ -1,0 +1,675 @@
+/*
+ * tinyinit: tinyroot's PID 1. Mounts the virtual filesystems, runs
+ * /etc/init.d/rcS, then a shell on the console (or, in exec mode, one
+ * command), reaps every process, and shuts down on the signals BusyBox's
+ * poweroff, reboot and halt send. Described in docs/tinyinit.md.
+ *
+ * All signals stay blocked in PID 1 and are read from a signalfd, so
+ * everything happens in one loop (wait_for) and nothing in signal handlers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parse.h"
+
+/* Build-time defaults (the package layer passes its menu's choices). */
+#ifndef TINYINIT_LOGLEVEL
+#define TINYINIT_LOGLEVEL "2 4 1 7"
+#endif
+#ifndef TINYINIT_SHELL
+#define TINYINIT_SHELL "/bin/sh"
+#endif
+#ifndef TINYINIT_RESPAWN
+#define TINYINIT_RESPAWN 0
+#endif
+#ifndef TINYINIT_GRACE_MS
+#define TINYINIT_GRACE_MS 2000
+#endif
+
+/* Respawns: at most RATELIMIT_BURST within this window, then a pause as long. */
+#define RESPAWN_WINDOW_MS 5000
+/* How long to wait for SIGKILLed processes to go (they may sit in the kernel). */
+#define KILL_WAIT_MS 2000
+#define DEFAULT_PATH "/sbin:/usr/sbin:/bin:/usr/bin"
+
+struct config {
+	const char *root;       /* TINYINIT_ROOT (tests): prefix of every path */
+	const char *console;    /* TINYINIT_CONSOLE (tests): the console device */
+	char shell[256];
+	char loglevel[16];      /* empty: leave printk alone */
+	bool respawn;
+	char *exec;             /* exec mode's command; NULL: interactive shell */
+	bool exec_invalid;      /* tinyinit_exec was given but is not valid hex */
+};
+
+/* What is mounted, in this order, and unmounted in reverse. */
+static const struct mount_spec {
+	const char *type, *path, *data;
+	unsigned long flags;
+} mounts[] = {
+	{ "proc", "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ "sysfs", "/sys", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ "devtmpfs", "/dev", NULL, MS_NOSUID },
+	{ "devpts", "/dev/pts", "mode=0620,ptmxmode=0666", MS_NOSUID | MS_NOEXEC },
+	{ "tmpfs", "/dev/shm", "mode=1777", MS_NOSUID | MS_NODEV },
+	{ "tmpfs", "/tmp", "mode=1777", MS_NOSUID | MS_NODEV },
+	{ "tmpfs", "/run", "mode=0755", MS_NOSUID | MS_NODEV },
+};
+#define NMOUNTS (sizeof mounts / sizeof mounts[0])
+
+enum event { EV_EXITED, EV_TIMEOUT, EV_SHUTDOWN };
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("tinyinit: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* "tinyinit: <what> <path>: <strerror(errno)>" */
+static void report(const char *what, const char *path)
+{
+	int err = errno;
+
+	say("%s %s: %s", what, path, strerror(err));
+	errno = err;
+}
+
+/* The one place paths are made: root prefix + printf-style path. */
+static bool mkpath(const struct config *cfg, char out[PATH_MAX], const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool mkpath(const struct config *cfg, char out[PATH_MAX], const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(out, PATH_MAX, "%s", cfg->root);
+
+	if (n >= 0 && n < PATH_MAX) {
+		va_start(ap, fmt);
+		int m = vsnprintf(out + n, PATH_MAX - (size_t)n, fmt, ap);
+		va_end(ap);
+		if (m >= 0 && m < PATH_MAX - n)
+			return true;
+	}
+	say("path too long: %s%s", cfg->root, fmt);
+	return false;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) {
+		report("clock_gettime", "CLOCK_MONOTONIC");
+		return 0;
+	}
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Reads a small file's start, without trailing whitespace; quiet when missing. */
+static bool read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			report("open", path);
+		return false;
+	}
+	ssize_t n = read(fd, buf, size - 1);
+	if (n < 0)
+		report("read", path);
+	if (close(fd) < 0)
+		report("close", path);
+	if (n < 0)
+		return false;
+	while (n > 0 && strchr(" \t\n", buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	return true;
+}
+
+/* Copies an environment variable into out (if set and it fits), then removes
+ * it so that children do not see init's parameters. */
+static bool take_env(const char *name, char *out, size_t size)
+{
+	const char *value = getenv(name);
+	bool ok = value && strlen(value) < size;
+
+	if (value && !ok)
+		say("ignoring %s: too long", name);
+	if (ok)
+		strcpy(out, value);
+	if (value && unsetenv(name) < 0)
+		report("unsetenv", name);
+	return ok;
+}
+
+static void read_exec(struct config *cfg)
+{
+	const char *hex = getenv("tinyinit_exec");
+
+	/* The kernel passes "tinyinit_exec=" with an empty value as empty. */
+	if (hex && *hex) {
+		cfg->exec = malloc(strlen(hex) / 2 + 1);
+		const char *err = cfg->exec ? hex_decode(hex, cfg->exec) : strerror(errno);
+		if (err) {
+			say("tinyinit_exec: %s; the command is not run", err);
+			free(cfg->exec);
+			cfg->exec = NULL;
+			cfg->exec_invalid = true;
+		}
+	}
+	if (hex && unsetenv("tinyinit_exec") < 0)
+		report("unsetenv", "tinyinit_exec");
+}
+
+/* tinyinit_loglevel, else the built-in default; empty: leave printk alone. */
+static void read_loglevel(struct config *cfg)
+{
+	char value[256];
+
+	if (take_env("tinyinit_loglevel", value, sizeof value)) {
+		if (!*value || loglevel_normalize(value, cfg->loglevel, sizeof cfg->loglevel))
+			return;
+		say("ignoring tinyinit_loglevel=%s: expected e.g. 2,4,1,7 or 3", value);
+	}
+	if (*TINYINIT_LOGLEVEL &&
+	    !loglevel_normalize(TINYINIT_LOGLEVEL, cfg->loglevel, sizeof cfg->loglevel))
+		say("ignoring the built-in console log level \"%s\"", TINYINIT_LOGLEVEL);
+}
+
+static void read_config(struct config *cfg)
+{
+	char value[256];
+	const char *console = getenv("TINYINIT_CONSOLE");
+
+	*cfg = (struct config){ .root = getenv("TINYINIT_ROOT"),
+				.console = console && *console ? console : NULL,
+				.shell = TINYINIT_SHELL,
+				.respawn = TINYINIT_RESPAWN };
+	if (!cfg->root)
+		cfg->root = "";
+
+	if (take_env("tinyinit_shell", value, sizeof value) && *value)
+		strcpy(cfg->shell, value);
+
+	read_loglevel(cfg);
+
+	if (take_env("tinyinit_respawn", value, sizeof value)) {
+		if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)
+			cfg->respawn = value[0] == '1';
+		else
+			say("ignoring tinyinit_respawn=%s: expected 0 or 1", value);
+	}
+
+	read_exec(cfg);
+
+	/* The kernel gives init no PATH; the shells have their own default, but
+	 * rcS and the commands it runs may not. */
+	if (setenv("PATH", DEFAULT_PATH, 0) < 0)
+		report("setenv", "PATH");
+}
+
+/* True if path is a mount point: on another device than its parent. */
+static bool is_mounted(const char *path)
+{
+	char parent[PATH_MAX];
+	struct stat st, pst;
+
+	if (snprintf(parent, sizeof parent, "%s/..", path) >= (int)sizeof parent)
+		return false;
+	return stat(path, &st) == 0 && stat(parent, &pst) == 0 && st.st_dev != pst.st_dev;
+}
+
+/* Mounts what is not mounted yet; mounted[i] says which ones to unmount. */
+static void mount_all(const struct config *cfg, bool mounted[NMOUNTS])
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < NMOUNTS; i++) {
+		const struct mount_spec *m = &mounts[i];
+
+		mounted[i] = false;
+		if (!mkpath(cfg, path, "%s", m->path))
+			continue;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			report("mkdir", path);
+		if (is_mounted(path))
+			continue;
+		if (mount(m->type, path, m->type, m->flags, m->data) < 0) {
+			char what[32];
+			snprintf(what, sizeof what, "mount %s", m->type);
+			report(what, path);
+			continue;
+		}
+		mounted[i] = true;
+	}
+}
+
+/* Unmounts in reverse order. All are virtual filesystems, with nothing to
+ * write back, so one still busy is detached rather than remounted read-only. */
+static void unmount_all(const struct config *cfg, bool mounted[NMOUNTS])
+{
+	char path[PATH_MAX];
+
+	for (size_t i = NMOUNTS; i-- > 0;) {
+		if (!mounted[i] || !mkpath(cfg, path, "%s", mounts[i].path))
+			continue;
+		if (umount2(path, 0) < 0 && (errno != EBUSY || umount2(path, MNT_DETACH) < 0))
+			report("unmount", path);
+		else
+			mounted[i] = false;
+	}
+}
+
+static int open_tty(const char *path)
+{
+	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		report("open", path);
+	return fd;
+}
+
+/* The console device. /dev/console cannot serve as a controlling terminal's
+ * name, so, as BusyBox's cttyhack, open the real device behind it: the last
+ * one in /sys/class/tty/console/active is the primary console. */
+static int open_console(const struct config *cfg)
+{
+	char active[256], name[64], path[PATH_MAX];
+
+	if (cfg->console)
+		return open_tty(cfg->console);
+	if (mkpath(cfg, path, "/sys/class/tty/console/active") &&
+	    read_small_file(path, active, sizeof active) &&
+	    console_last(active, name, sizeof name) &&
+	    mkpath(cfg, path, "/dev/%s", name)) {
+		int fd = open_tty(path);
+		if (fd >= 0)
+			return fd;
+	}
+	return mkpath(cfg, path, "/dev/console") ? open_tty(path) : -1;
+}
+
+/* The kernel gives init the console as fds 0, 1 and 2, unless it found no
+ * /dev/console; then fill them here, so that messages go somewhere. */
+static void ensure_stdio(const struct config *cfg)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int c = open_console(cfg);
+		if (c < 0)
+			c = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (c < 0)
+			return;
+		if (dup2(c, fd) < 0)
+			report("dup2", "console");
+		if (c != fd && close(c) < 0)
+			report("close", "console");
+	}
+}
+
+static void set_loglevel(const struct config *cfg)
+{
+	char path[PATH_MAX];
+
+	if (!*cfg->loglevel || !mkpath(cfg, path, "/proc/sys/kernel/printk"))
+		return;
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0) {
+		report("open", path);
+		return;
+	}
+	size_t len = strlen(cfg->loglevel);
+	if (write(fd, cfg->loglevel, len) != (ssize_t)len)
+		report("write", path);
+	if (close(fd) < 0)
+		report("close", path);
+}
+
+static void set_hostname(const struct config *cfg)
+{
+	char path[PATH_MAX], name[65];
+
+	if (!mkpath(cfg, path, "/etc/hostname") || !read_small_file(path, name, sizeof name))
+		return;
+	name[strcspn(name, " \t\n")] = '\0';
+	if (*name && sethostname(name, strlen(name)) < 0)
+		report("sethostname", name);
+}
+
+/* In the child: a new session, default signal handling, and, for a shell,
+ * the console as controlling terminal so that job control and Ctrl-C work. */
+static void child_setup(const struct config *cfg, bool on_console)
+{
+	sigset_t none;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	/* Some numbers are reserved by the C library (EINVAL): skip them. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0 &&
+		    errno != EINVAL)
+			report("sigaction", "SIG_DFL");
+	if (sigemptyset(&none) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		report("sigprocmask", "SIG_SETMASK");
+	if (setsid() < 0)
+		report("setsid", "child");
+	if (!on_console)
+		return;
+
+	/* Without a console the shell still runs, on init's stdio. */
+	int fd = open_console(cfg);
+	if (fd < 0)
+		return;
+	/* 1: take it even if another session still has it. */
+	if (ioctl(fd, TIOCSCTTY, 1) < 0)
+		report("ioctl TIOCSCTTY", "console");
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			report("dup2", "console");
+	if (fd > 2 && close(fd) < 0)
+		report("close", "console");
+}
+
+/* Starts file with argv in a child; returns its pid, or -1. */
+static pid_t spawn(const struct config *cfg, const char *file, char *const argv[], bool on_console)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		report("fork for", file);
+	if (pid != 0)
+		return pid;
+	child_setup(cfg, on_console);
+	execv(file, argv);
+	report("exec", file);
+	_exit(127);
+}
+
+/* Reaps every child that has exited. Returns 1 if pid was among them (its
+ * wait status in *status), -1 if no child is left, else 0. */
+static int reap(pid_t pid, int *status)
+{
+	int found = 0, st;
+
+	for (;;) {
+		pid_t w = waitpid(-1, &st, WNOHANG);
+
+		if (w > 0 && w == pid) {
+			found = 1;
+			*status = st;
+		}
+		if (w > 0)
+			continue;
+		if (w < 0 && errno != ECHILD)
+			report("waitpid", "-1");
+		return found ? 1 : (w < 0 && errno == ECHILD ? -1 : 0);
+	}
+}
+
+/* The next signal, waiting at most timeout_ms (-1: forever); 0 if none. */
+static int next_signal(int sfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	int n = poll(&p, 1, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		report("poll", "signalfd");
+	if (n <= 0)
+		return 0;
+	ssize_t r = read(sfd, &si, sizeof si);
+	if (r < 0 && errno != EAGAIN)
+		report("read", "signalfd");
+	return r == (ssize_t)sizeof si ? (int)si.ssi_signo : 0;
+}
+
+/* The signals BusyBox's poweroff, halt and reboot (without -f) send to PID 1,
+ * and SIGINT, the kernel's Ctrl-Alt-Del. 0: not a shutdown signal. */
+static int shutdown_command(int sig)
+{
+	switch (sig) {
+	case SIGUSR2:
+		return RB_POWER_OFF;
+	case SIGUSR1:
+		return (int)RB_HALT_SYSTEM;
+	case SIGTERM:
+	case SIGINT:
+		return RB_AUTOBOOT;
+	default:
+		return 0;
+	}
+}
+
+/* Reaps children until pid exits (EV_EXITED, its wait status in *status), a
+ * shutdown signal arrives (EV_SHUTDOWN, its reboot command in *cmd) or
+ * timeout_ms passes (EV_TIMEOUT; -1: never). pid 0 waits for no child. */
+static enum event wait_for(int sfd, pid_t pid, int timeout_ms, int *status, int *cmd)
+{
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+
+	for (;;) {
+		if (reap(pid, status) == 1)
+			return EV_EXITED;
+		long long left = deadline < 0 ? -1 : deadline - now_ms();
+		if (deadline >= 0 && left <= 0)
+			return EV_TIMEOUT;
+		*cmd = shutdown_command(next_signal(sfd, (int)left));
+		if (*cmd)
+			return EV_SHUTDOWN;
+	}
+}
+
+/* Sends sig to every other process, then reaps until none is left or
+ * timeout_ms passes. Signals that arrive meanwhile are dropped. */
+static void signal_all(int sfd, int sig, int timeout_ms)
+{
+	int status;
+	long long deadline = now_ms() + timeout_ms;
+
+	if (kill(-1, sig) < 0 && errno != ESRCH)
+		report("kill", "-1");
+	/* A stopped process handles SIGTERM only once continued. */
+	if (sig == SIGTERM && kill(-1, SIGCONT) < 0 && errno != ESRCH)
+		report("kill", "-1");
+	while (reap(0, &status) != -1) {
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return;
+		next_signal(sfd, (int)left);
+	}
+}
+
+static const char *reboot_name(int cmd)
+{
+	return cmd == RB_POWER_OFF ? "RB_POWER_OFF" :
+	       cmd == (int)RB_HALT_SYSTEM ? "RB_HALT_SYSTEM" : "RB_AUTOBOOT";
+}
+
+/* reboot(2) from a child: when power-off or halt returns, the kernel ends
+ * the calling process, and PID 1 must never end. (In a child PID namespace
+ * the call ends the namespace's init instead, as SIGHUP or SIGINT would.) */
+static void do_reboot(int sfd, int cmd)
+{
+	int status, ignored;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		report("fork for reboot", reboot_name(cmd));
+		return;
+	}
+	if (pid == 0)
+		_exit(reboot(cmd) < 0 ? errno : 0);
+	while (wait_for(sfd, pid, -1, &status, &ignored) != EV_EXITED)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		errno = WEXITSTATUS(status);
+		report("reboot", reboot_name(cmd));
+	}
+}
+
+static void shutdown_system(const struct config *cfg, int sfd, bool mounted[NMOUNTS], int cmd)
+{
+	signal_all(sfd, SIGTERM, TINYINIT_GRACE_MS);
+	signal_all(sfd, SIGKILL, KILL_WAIT_MS);
+	sync();
+	unmount_all(cfg, mounted);
+	do_reboot(sfd, cmd);
+}
+
+/* Runs /etc/init.d/rcS, if there is one, to its end. Returns a shutdown
+ * command if one arrived meanwhile, else 0. */
+static int run_rcs(const struct config *cfg, int sfd)
+{
+	char path[PATH_MAX];
+	int status, cmd;
+
+	if (!mkpath(cfg, path, "/etc/init.d/rcS"))
+		return 0;
+	if (access(path, X_OK) < 0) {
+		if (errno != ENOENT)
+			report("not running", path);
+		return 0;
+	}
+	char *argv[] = { path, NULL };
+	pid_t pid = spawn(cfg, path, argv, false);
+	if (pid < 0)
+		return 0;
+	if (wait_for(sfd, pid, -1, &status, &cmd) == EV_SHUTDOWN)
+		return cmd;
+	if (WIFSIGNALED(status))
+		say("%s killed by signal %d", path, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		say("%s exited with status %d", path, WEXITSTATUS(status));
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Exec mode: <shell> -c <command> on the console, then the status line. */
+static int run_exec(const struct config *cfg, int sfd)
+{
+	char shell[PATH_MAX], line[64];
+	int status, cmd;
+
+	if (!mkpath(cfg, shell, "%s", cfg->shell))
+		return RB_POWER_OFF;
+	char *argv[] = { (char *)base_name(cfg->shell), "-c", cfg->exec, NULL };
+	pid_t pid = spawn(cfg, shell, argv, true);
+	if (pid < 0)
+		return RB_POWER_OFF;
+	if (wait_for(sfd, pid, -1, &status, &cmd) == EV_SHUTDOWN)
+		return cmd;
+	int len = format_exit_status(status, line, sizeof line);
+	if (write(STDOUT_FILENO, line, (size_t)len) != len)
+		report("write", "exit status");
+	return RB_POWER_OFF;
+}
+
+/* The console shell, as a login shell ("-sh"); respawned if so configured,
+ * at most RATELIMIT_BURST times in RESPAWN_WINDOW_MS. */
+static int run_shell(const struct config *cfg, int sfd)
+{
+	char shell[PATH_MAX], arg0[sizeof cfg->shell + 1];
+	struct ratelimit limit = { .window_ms = RESPAWN_WINDOW_MS };
+	int status, cmd;
+
+	if (!mkpath(cfg, shell, "%s", cfg->shell))
+		return RB_POWER_OFF;
+	snprintf(arg0, sizeof arg0, "-%s", base_name(cfg->shell));
+	char *argv[] = { arg0, NULL };
+	for (;;) {
+		if (!ratelimit_allow(&limit, now_ms())) {
+			say("%s respawning too fast: waiting %d s", shell, RESPAWN_WINDOW_MS / 1000);
+			if (wait_for(sfd, 0, RESPAWN_WINDOW_MS, &status, &cmd) == EV_SHUTDOWN)
+				return cmd;
+			continue;
+		}
+		pid_t pid = spawn(cfg, shell, argv, true);
+		if (pid > 0 && wait_for(sfd, pid, -1, &status, &cmd) == EV_SHUTDOWN)
+			return cmd;
+		if (!cfg->respawn)
+			return RB_POWER_OFF;
+	}
+}
+
+/* Without a signalfd nothing but reaping is possible. */
+static void reap_forever(void)
+{
+	for (;;)
+		if (wait(NULL) < 0 && errno == ECHILD)
+			sleep(1);
+}
+
+int main(void)
+{
+	struct config cfg;
+	bool mounted[NMOUNTS];
+	sigset_t all;
+	int cmd;
+
+	/* Run by mistake on a running system, the shutdown would kill everything. */
+	if (getpid() != 1) {
+		say("must run as process 1");
+		return 1;
+	}
+	if (sigfillset(&all) < 0 || sigprocmask(SIG_BLOCK, &all, NULL) < 0)
+		report("sigprocmask", "SIG_BLOCK");
+	read_config(&cfg);
+	mount_all(&cfg, mounted);
+	ensure_stdio(&cfg);
+
+	int sfd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		report("signalfd", "all signals");
+		reap_forever();
+	}
+	set_loglevel(&cfg);
+	set_hostname(&cfg);
+	/* Ctrl-Alt-Del becomes SIGINT. EINVAL in a child PID namespace: harmless. */
+	if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
+		report("reboot", "RB_DISABLE_CAD");
+
+	cmd = run_rcs(&cfg, sfd);
+	if (!cmd)
+		cmd = cfg.exec_invalid ? RB_POWER_OFF :
+		      cfg.exec ? run_exec(&cfg, sfd) : run_shell(&cfg, sfd);
+	/* Only a failed reboot(2) gets past shutdown_system: stay, and try again
+	 * on the next shutdown signal. */
+	for (;;) {
+		int status;
+
+		shutdown_system(&cfg, sfd, mounted, cmd);
+		while (wait_for(sfd, 0, -1, &status, &cmd) != EV_SHUTDOWN)
+			;
+	}
+}
