@@ -62,15 +62,15 @@ class Build:
         return values
 
     def set_config(self, **symbols):
-        """Edits .config as a user would; strings need their quotes."""
-        text = self.config_path.read_text()
+        """Edits .config as a user would; strings need their quotes. A changed
+        line moves to the end: of two members of a choice set to y, kconfig
+        keeps the last one."""
+        lines = self.config_path.read_text().splitlines()
         for name, value in symbols.items():
-            line = f"# {name} is not set" if value == "n" else f"{name}={value}"
-            pattern = re.compile(rf"^(# )?{name}( is not set|=.*)$", re.M)
-            text, count = pattern.subn(line, text)
-            if count == 0:
-                text += line + "\n"
-        self.config_path.write_text(text)
+            pattern = re.compile(rf"^(# )?{name}( is not set|=.*)$")
+            lines = [line for line in lines if not pattern.match(line)]
+            lines.append(f"# {name} is not set" if value == "n" else f"{name}={value}")
+        self.config_path.write_text("\n".join(lines) + "\n")
 
     def package_dir(self, name, version="1.0"):
         return self.out / "build" / f"{name}-{version}"
@@ -164,11 +164,18 @@ def http_mirror(package_tree):
 IMAGE_DL_DIR = Path(os.environ.get("TR_TEST_DL_DIR", TOPDIR / "dl"))
 
 
+def session_build_dir(tmp_path_factory, name):
+    """Where a session's shared build goes: a fresh temporary directory, or,
+    to iterate on the tests, TR_TEST_BUILD_DIR/name, kept between runs."""
+    kept = os.environ.get("TR_TEST_BUILD_DIR")
+    return Path(kept) / name if kept else tmp_path_factory.mktemp(name) / "out"
+
+
 @pytest.fixture(scope="session")
 def default_image(tmp_path_factory):
     """qemu_x86_64_defconfig, built once per session. Tests that change its
     configuration put it back."""
-    b = Build(tmp_path_factory.mktemp("default") / "out", IMAGE_DL_DIR)
+    b = Build(session_build_dir(tmp_path_factory, "default"), IMAGE_DL_DIR)
     b.make("qemu_x86_64_defconfig")
     b.make()
     return b
@@ -178,7 +185,7 @@ def default_image(tmp_path_factory):
 def rootfs_build(tmp_path_factory):
     """The default configuration without the kernel, for variants of the
     initramfs: they boot with the default image's kernel."""
-    b = Build(tmp_path_factory.mktemp("rootfs") / "out", IMAGE_DL_DIR)
+    b = Build(session_build_dir(tmp_path_factory, "rootfs"), IMAGE_DL_DIR)
     b.make("qemu_x86_64_defconfig")
     b.set_config(TR_PACKAGE_LINUX="n")
     b.make()

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import IMAGE_DL_DIR, TOPDIR, Build
+from conftest import IMAGE_DL_DIR, TOPDIR, Build, session_build_dir
 from vm import VM
 
 START = str(TOPDIR / "board/qemu/start.sh")
@@ -124,7 +124,7 @@ def screen_text(monitor, png):
 
 @pytest.fixture(scope="session")
 def graphical_image(tmp_path_factory):
-    b = Build(tmp_path_factory.mktemp("graphical") / "out", IMAGE_DL_DIR)
+    b = Build(session_build_dir(tmp_path_factory, "graphical"), IMAGE_DL_DIR)
     b.make("qemu_x86_64_graphical_defconfig")
     b.make()
     return b

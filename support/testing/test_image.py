@@ -26,12 +26,14 @@ def boot(kernel_build, initrd_build=None, append=""):
     return VM(cmd)
 
 
-def boot_and_check(kernel_build, initrd_build=None):
+def boot_and_check(kernel_build, initrd_build=None, init_exe=None):
     vm = boot(kernel_build, initrd_build)
     try:
         vm.wait_for_shell()
         out, status = vm.run("echo $((6*7)); busybox true")
         assert (out, status) == ("42", 0)
+        if init_exe:
+            assert vm.run("readlink /proc/1/exe") == (init_exe, 0)
         vm.console.sendline("poweroff -f")
         assert vm.wait_exit() == 0
     finally:
@@ -73,7 +75,9 @@ def test_manifest_lists_every_source(default_image):
 def test_each_init_boots(default_image, rootfs_build, init):
     rootfs_build.set_config(**{init: "y"})
     rootfs_build.make()
-    vm = boot_and_check(default_image, rootfs_build)
+    exe = "/sbin/tinyinit" if init == "TR_INIT_TINYINIT" else "/bin/busybox"
+    vm = boot_and_check(default_image, rootfs_build, init_exe=exe)
+    assert rootfs_build.target("/etc/inittab").exists() == (init == "TR_INIT_BUSYBOX")
     if init == "TR_INIT_SCRIPT":
         assert "job control turned off" in vm.output  # the tutorial's, as it was
 

@@ -1,7 +1,7 @@
 """Fixtures for tinyinit's tests (helpers in tinyinit_lib.py)."""
 import pytest
 
-from tinyinit_lib import BUILDS, NO_NAMESPACES, NO_NAMESPACES_REASON, Boot, Variant, build_tinyinit
+from .tinyinit_lib import BUILDS, NO_NAMESPACES, NO_NAMESPACES_REASON, Boot, Variant, build_tinyinit
 
 
 @pytest.fixture(scope="session", params=["static", "asan"])

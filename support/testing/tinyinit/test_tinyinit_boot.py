@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tinyinit_lib import (POWEROFF_RC, Boot, Variant, build_package_style,
+from .tinyinit_lib import (POWEROFF_RC, Boot, Variant, build_package_style,
                           needs_namespaces)
 
 MOUNTS = {("/proc", "proc"), ("/sys", "sysfs"), ("/dev", "devtmpfs"), ("/dev/pts", "devpts"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tinyinit_lib import BUILDS, HERE, SRC, build_package_style, build_tinyinit, make_env
+from .tinyinit_lib import BUILDS, HERE, SRC, build_package_style, build_tinyinit, make_env
 
 SOURCES = {"Makefile", "tinyinit.c", "parse.c", "parse.h"}
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tinyinit_lib import GRACE, POWEROFF_RC, PROMPT, RESTART_RC
+from .tinyinit_lib import GRACE, POWEROFF_RC, PROMPT, RESTART_RC
 
 
 @pytest.mark.parametrize("sig, rc", [("USR2", POWEROFF_RC), ("USR1", POWEROFF_RC),
@@ -21,10 +21,14 @@ def test_shutdown_signal(boot, sig, rc):
     boot.start()
     boot.expect_prompt()
     boot.run(f"""sh -c 'trap "echo TERM \\$(date +%s.%N) >> {log}/trap; exit 0" TERM
-while :; do sleep 0.05; done' &""")
-    boot.run(f"""sh -c 'trap "" TERM; while :; do date +%s.%N >> {log}/beat; sleep 0.05; done' &""")
+: > {log}/trap-ready; while :; do sleep 0.05; done' &""")
+    # It works in /run, so that /run could not be unmounted if it survived.
+    boot.run(f"""(cd {boot.root}/run && exec sh -c 'trap "" TERM
+while :; do date +%s.%N >> {log}/beat; sleep 0.05; done') &""")
+    # Both must be running, their traps set, before the signal.
     deadline = time.monotonic() + 5
-    while not (log / "beat").exists() and time.monotonic() < deadline:
+    while not ((log / "beat").exists() and (log / "trap-ready").exists()):
+        assert time.monotonic() < deadline, boot.text
         boot.drain()
     # As BusyBox's applets do: kill -<signal> 1, from inside the namespace.
     sent = time.time()
@@ -39,6 +43,7 @@ while :; do sleep 0.05; done' &""")
     assert max(beats) > sent + GRACE * 0.8, f"killed too early: {max(beats) - sent:.2f} s"
     assert max(beats) < sent + GRACE + 1.5
     assert GRACE * 0.9 < ended - sent < GRACE + 3
+    # Nothing was busy when unmounted.
     assert "tinyinit:" not in boot.text
 
 

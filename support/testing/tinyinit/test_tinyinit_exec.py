@@ -1,0 +1,97 @@
+"""tinyinit's exec mode: tinyinit_exec=<hex of a command> runs <shell> -c
+<command> on the console, prints "tinyroot: exit status N" and powers off."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from .tinyinit_lib import BUILDS, POWEROFF_RC, PROMPT, Boot, Variant, build_tinyinit
+
+
+@pytest.mark.parametrize("status", [0, 1, 3])
+def test_exit_status(boot, status):
+    boot.start(exec_cmd=f"echo before-exit; exit {status}")
+    assert boot.wait_exit() == POWEROFF_RC
+    # Exactly the command's output and the one status line.
+    assert boot.text == f"before-exit\ntinyroot: exit status {status}\n"
+
+
+def test_killed_by_a_signal(boot):
+    boot.start(exec_cmd="kill -9 $$")
+    assert boot.wait_exit() == POWEROFF_RC
+    assert boot.text == "tinyroot: exit status 137 (signal 9)\n"
+
+
+# Quotes of both kinds, runs of spaces, a tab, $, backslashes, a newline inside
+# quotes and between commands, UTF-8, and a glob.
+AWKWARD = """printf '[%s]\\n' "two  spaces" 'single '"'"'quote' "double \\"quote\\"" '$HOME \\\\ \\t'
+x='a	tab'; printf '[%s]\\n' "$x" "${tinyinit_exec-unset}" "line one
+line two" "é ü" '*'
+printf 'last\\n'"""
+
+
+def test_command_runs_verbatim(boot, tmp_path):
+    boot.start(exec_cmd=AWKWARD)
+    assert boot.wait_exit() == POWEROFF_RC
+    # The same command, given to the same shell directly.
+    expected = subprocess.run(["/bin/dash", "-c", AWKWARD], env={"HOME": "/"}, text=True,
+                              stdout=subprocess.PIPE, timeout=10, check=True).stdout
+    assert "[unset]" in expected and "[line one\nline two]" in expected
+    assert boot.text == expected + "tinyroot: exit status 0\n"
+
+
+def test_command_has_the_console_as_controlling_terminal(boot):
+    boot.start(exec_cmd='tty; read s < /proc/$$/stat; echo "$s" | cut -d" " -f6,8; '
+                        ': < /dev/tty && echo has-ctty')
+    assert boot.wait_exit() == POWEROFF_RC
+    lines = boot.text.splitlines()
+    assert lines[0] == boot.tty
+    session, tpgid = lines[1].split()
+    assert session == tpgid   # the command's shell: session leader, in the foreground
+    assert lines[2:] == ["has-ctty", "tinyroot: exit status 0"]
+
+
+def test_rcs_runs_first(boot):
+    boot.script("etc/init.d/rcS", "echo rcS-ran")
+    boot.start(exec_cmd="echo command-ran")
+    assert boot.wait_exit() == POWEROFF_RC
+    assert boot.text == "rcS-ran\ncommand-ran\ntinyroot: exit status 0\n"
+
+
+@pytest.mark.parametrize("value, problem", [("6563686", "odd number of hex digits"),
+                                            ("zz", "not a hex digit"),
+                                            ("4100", "a NUL byte cannot be part of a command")])
+def test_bad_hex_is_rejected(boot, value, problem):
+    boot.start(tinyinit_exec=value)
+    assert boot.wait_exit() == POWEROFF_RC
+    assert boot.text == f"tinyinit: tinyinit_exec: {problem}; the command is not run\n"
+
+
+def test_empty_means_interactive(boot):
+    boot.start(tinyinit_exec="")
+    boot.expect_prompt()
+    assert PROMPT in boot.text
+
+
+def test_missing_shell(boot):
+    boot.start(exec_cmd="true", tinyinit_shell="/bin/nosuch")
+    assert boot.wait_exit() == POWEROFF_RC
+    assert boot.text == (f"tinyinit: exec {boot.root}/bin/nosuch: No such file or directory\n"
+                         "tinyroot: exit status 127\n")
+
+
+def test_musl_build(tmp_path):
+    """The musl static build, once: exec mode end to end."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and util-linux unshare (PID and mount namespaces)")
+    if shutil.which("musl-gcc") is None:
+        pytest.skip("musl-gcc is not installed")
+    binary, _ = build_tinyinit(tmp_path / "build", **BUILDS["musl"])
+    b = Boot(tmp_path, Variant("musl", binary))
+    try:
+        b.start(exec_cmd="hostname; exit 3")
+        assert b.wait_exit() == POWEROFF_RC
+        assert b.text == "tinytest\ntinyroot: exit status 3\n"
+    finally:
+        b.close()
