@@ -4,13 +4,13 @@
  * command), reaps every process, and shuts down on the signals BusyBox's
  * poweroff, reboot and halt send. Described in docs/tinyinit.md.
  *
- * All signals stay blocked in PID 1 and are read from a signalfd, so
+ * All signals stay blocked in PID 1 and are taken with sigtimedwait, so
  * everything happens in one loop (wait_for) and nothing in signal handlers.
+ * (Not signalfd: it needs CONFIG_SIGNALFD, which tinyconfig leaves out.)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,7 +20,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,15 +76,22 @@ enum event { EV_EXITED, EV_TIMEOUT, EV_SHUTDOWN };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A message on stderr (the console), in one write so that lines from init
+ * and its children do not mix. */
 static void say(const char *fmt, ...)
 {
+	char line[PATH_MAX + 256] = "tinyinit: ";
+	size_t n = strlen(line);
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("tinyinit: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
 	va_end(ap);
+	n = strlen(line);
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* Nowhere to report that. */
+	}
 }
 
 /* "tinyinit: <what> <path>: <strerror(errno)>" */
@@ -171,7 +177,7 @@ static void read_exec(struct config *cfg)
 {
 	const char *hex = getenv("tinyinit_exec");
 
-	/* The kernel passes "tinyinit_exec=" with an empty value as empty. */
+	/* Empty ("tinyinit_exec=" on the command line): the interactive shell. */
 	if (hex && *hex) {
 		cfg->exec = malloc(strlen(hex) / 2 + 1);
 		const char *err = cfg->exec ? hex_decode(hex, cfg->exec) : strerror(errno);
@@ -270,7 +276,8 @@ static void mount_all(const struct config *cfg, bool mounted[NMOUNTS])
 }
 
 /* Unmounts in reverse order. All are virtual filesystems, with nothing to
- * write back, so one still busy is detached rather than remounted read-only. */
+ * write back, so one still busy (a process that SIGKILL could not end) is
+ * detached rather than remounted read-only. */
 static void unmount_all(const struct config *cfg, bool mounted[NMOUNTS])
 {
 	char path[PATH_MAX];
@@ -278,10 +285,14 @@ static void unmount_all(const struct config *cfg, bool mounted[NMOUNTS])
 	for (size_t i = NMOUNTS; i-- > 0;) {
 		if (!mounted[i] || !mkpath(cfg, path, "%s", mounts[i].path))
 			continue;
-		if (umount2(path, 0) < 0 && (errno != EBUSY || umount2(path, MNT_DETACH) < 0))
-			report("unmount", path);
-		else
+		if (umount2(path, 0) == 0) {
 			mounted[i] = false;
+		} else if (errno == EBUSY && umount2(path, MNT_DETACH) == 0) {
+			say("unmount %s: busy: detached it", path);
+			mounted[i] = false;
+		} else {
+			report("unmount", path);
+		}
 	}
 }
 
@@ -326,9 +337,14 @@ static void ensure_stdio(const struct config *cfg)
 			c = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (c < 0)
 			return;
+		if (c == fd) {   /* opened right there, but close-on-exec */
+			if (fcntl(fd, F_SETFD, 0) < 0)
+				report("fcntl", "console");
+			continue;
+		}
 		if (dup2(c, fd) < 0)
 			report("dup2", "console");
-		if (c != fd && close(c) < 0)
+		if (close(c) < 0)
 			report("close", "console");
 	}
 }
@@ -432,20 +448,14 @@ static int reap(pid_t pid, int *status)
 }
 
 /* The next signal, waiting at most timeout_ms (-1: forever); 0 if none. */
-static int next_signal(int sfd, int timeout_ms)
+static int next_signal(const sigset_t *sigs, int timeout_ms)
 {
-	struct pollfd p = { .fd = sfd, .events = POLLIN };
-	struct signalfd_siginfo si;
+	struct timespec ts = { timeout_ms / 1000, timeout_ms % 1000 * 1000000L };
+	int sig = sigtimedwait(sigs, NULL, timeout_ms < 0 ? NULL : &ts);
 
-	int n = poll(&p, 1, timeout_ms);
-	if (n < 0 && errno != EINTR)
-		report("poll", "signalfd");
-	if (n <= 0)
-		return 0;
-	ssize_t r = read(sfd, &si, sizeof si);
-	if (r < 0 && errno != EAGAIN)
-		report("read", "signalfd");
-	return r == (ssize_t)sizeof si ? (int)si.ssi_signo : 0;
+	if (sig < 0 && errno != EAGAIN && errno != EINTR)
+		report("sigtimedwait", "all signals");
+	return sig < 0 ? 0 : sig;
 }
 
 /* The signals BusyBox's poweroff, halt and reboot (without -f) send to PID 1,
@@ -468,7 +478,8 @@ static int shutdown_command(int sig)
 /* Reaps children until pid exits (EV_EXITED, its wait status in *status), a
  * shutdown signal arrives (EV_SHUTDOWN, its reboot command in *cmd) or
  * timeout_ms passes (EV_TIMEOUT; -1: never). pid 0 waits for no child. */
-static enum event wait_for(int sfd, pid_t pid, int timeout_ms, int *status, int *cmd)
+static enum event wait_for(const sigset_t *sigs, pid_t pid, int timeout_ms, int *status,
+			   int *cmd)
 {
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 
@@ -478,7 +489,7 @@ static enum event wait_for(int sfd, pid_t pid, int timeout_ms, int *status, int 
 		long long left = deadline < 0 ? -1 : deadline - now_ms();
 		if (deadline >= 0 && left <= 0)
 			return EV_TIMEOUT;
-		*cmd = shutdown_command(next_signal(sfd, (int)left));
+		*cmd = shutdown_command(next_signal(sigs, (int)left));
 		if (*cmd)
 			return EV_SHUTDOWN;
 	}
@@ -486,7 +497,7 @@ static enum event wait_for(int sfd, pid_t pid, int timeout_ms, int *status, int 
 
 /* Sends sig to every other process, then reaps until none is left or
  * timeout_ms passes. Signals that arrive meanwhile are dropped. */
-static void signal_all(int sfd, int sig, int timeout_ms)
+static void signal_all(const sigset_t *sigs, int sig, int timeout_ms)
 {
 	int status;
 	long long deadline = now_ms() + timeout_ms;
@@ -500,7 +511,7 @@ static void signal_all(int sfd, int sig, int timeout_ms)
 		long long left = deadline - now_ms();
 		if (left <= 0)
 			return;
-		next_signal(sfd, (int)left);
+		next_signal(sigs, (int)left);
 	}
 }
 
@@ -513,7 +524,7 @@ static const char *reboot_name(int cmd)
 /* reboot(2) from a child: when power-off or halt returns, the kernel ends
  * the calling process, and PID 1 must never end. (In a child PID namespace
  * the call ends the namespace's init instead, as SIGHUP or SIGINT would.) */
-static void do_reboot(int sfd, int cmd)
+static void do_reboot(const sigset_t *sigs, int cmd)
 {
 	int status, ignored;
 	pid_t pid = fork();
@@ -524,7 +535,7 @@ static void do_reboot(int sfd, int cmd)
 	}
 	if (pid == 0)
 		_exit(reboot(cmd) < 0 ? errno : 0);
-	while (wait_for(sfd, pid, -1, &status, &ignored) != EV_EXITED)
+	while (wait_for(sigs, pid, -1, &status, &ignored) != EV_EXITED)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
 		errno = WEXITSTATUS(status);
@@ -532,18 +543,19 @@ static void do_reboot(int sfd, int cmd)
 	}
 }
 
-static void shutdown_system(const struct config *cfg, int sfd, bool mounted[NMOUNTS], int cmd)
+static void shutdown_system(const struct config *cfg, const sigset_t *sigs, bool mounted[NMOUNTS],
+			    int cmd)
 {
-	signal_all(sfd, SIGTERM, TINYINIT_GRACE_MS);
-	signal_all(sfd, SIGKILL, KILL_WAIT_MS);
+	signal_all(sigs, SIGTERM, TINYINIT_GRACE_MS);
+	signal_all(sigs, SIGKILL, KILL_WAIT_MS);
 	sync();
 	unmount_all(cfg, mounted);
-	do_reboot(sfd, cmd);
+	do_reboot(sigs, cmd);
 }
 
 /* Runs /etc/init.d/rcS, if there is one, to its end. Returns a shutdown
  * command if one arrived meanwhile, else 0. */
-static int run_rcs(const struct config *cfg, int sfd)
+static int run_rcs(const struct config *cfg, const sigset_t *sigs)
 {
 	char path[PATH_MAX];
 	int status, cmd;
@@ -559,7 +571,7 @@ static int run_rcs(const struct config *cfg, int sfd)
 	pid_t pid = spawn(cfg, path, argv, false);
 	if (pid < 0)
 		return 0;
-	if (wait_for(sfd, pid, -1, &status, &cmd) == EV_SHUTDOWN)
+	if (wait_for(sigs, pid, -1, &status, &cmd) == EV_SHUTDOWN)
 		return cmd;
 	if (WIFSIGNALED(status))
 		say("%s killed by signal %d", path, WTERMSIG(status));
@@ -576,7 +588,7 @@ static const char *base_name(const char *path)
 }
 
 /* Exec mode: <shell> -c <command> on the console, then the status line. */
-static int run_exec(const struct config *cfg, int sfd)
+static int run_exec(const struct config *cfg, const sigset_t *sigs)
 {
 	char shell[PATH_MAX], line[64];
 	int status, cmd;
@@ -587,7 +599,7 @@ static int run_exec(const struct config *cfg, int sfd)
 	pid_t pid = spawn(cfg, shell, argv, true);
 	if (pid < 0)
 		return RB_POWER_OFF;
-	if (wait_for(sfd, pid, -1, &status, &cmd) == EV_SHUTDOWN)
+	if (wait_for(sigs, pid, -1, &status, &cmd) == EV_SHUTDOWN)
 		return cmd;
 	int len = format_exit_status(status, line, sizeof line);
 	if (write(STDOUT_FILENO, line, (size_t)len) != len)
@@ -597,7 +609,7 @@ static int run_exec(const struct config *cfg, int sfd)
 
 /* The console shell, as a login shell ("-sh"); respawned if so configured,
  * at most RATELIMIT_BURST times in RESPAWN_WINDOW_MS. */
-static int run_shell(const struct config *cfg, int sfd)
+static int run_shell(const struct config *cfg, const sigset_t *sigs)
 {
 	char shell[PATH_MAX], arg0[sizeof cfg->shell + 1];
 	struct ratelimit limit = { .window_ms = RESPAWN_WINDOW_MS };
@@ -610,24 +622,16 @@ static int run_shell(const struct config *cfg, int sfd)
 	for (;;) {
 		if (!ratelimit_allow(&limit, now_ms())) {
 			say("%s respawning too fast: waiting %d s", shell, RESPAWN_WINDOW_MS / 1000);
-			if (wait_for(sfd, 0, RESPAWN_WINDOW_MS, &status, &cmd) == EV_SHUTDOWN)
+			if (wait_for(sigs, 0, RESPAWN_WINDOW_MS, &status, &cmd) == EV_SHUTDOWN)
 				return cmd;
 			continue;
 		}
 		pid_t pid = spawn(cfg, shell, argv, true);
-		if (pid > 0 && wait_for(sfd, pid, -1, &status, &cmd) == EV_SHUTDOWN)
+		if (pid > 0 && wait_for(sigs, pid, -1, &status, &cmd) == EV_SHUTDOWN)
 			return cmd;
 		if (!cfg->respawn)
 			return RB_POWER_OFF;
 	}
-}
-
-/* Without a signalfd nothing but reaping is possible. */
-static void reap_forever(void)
-{
-	for (;;)
-		if (wait(NULL) < 0 && errno == ECHILD)
-			sleep(1);
 }
 
 int main(void)
@@ -647,29 +651,23 @@ int main(void)
 	read_config(&cfg);
 	mount_all(&cfg, mounted);
 	ensure_stdio(&cfg);
-
-	int sfd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0) {
-		report("signalfd", "all signals");
-		reap_forever();
-	}
 	set_loglevel(&cfg);
 	set_hostname(&cfg);
 	/* Ctrl-Alt-Del becomes SIGINT. EINVAL in a child PID namespace: harmless. */
 	if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
 		report("reboot", "RB_DISABLE_CAD");
 
-	cmd = run_rcs(&cfg, sfd);
+	cmd = run_rcs(&cfg, &all);
 	if (!cmd)
 		cmd = cfg.exec_invalid ? RB_POWER_OFF :
-		      cfg.exec ? run_exec(&cfg, sfd) : run_shell(&cfg, sfd);
+		      cfg.exec ? run_exec(&cfg, &all) : run_shell(&cfg, &all);
 	/* Only a failed reboot(2) gets past shutdown_system: stay, and try again
 	 * on the next shutdown signal. */
 	for (;;) {
 		int status;
 
-		shutdown_system(&cfg, sfd, mounted, cmd);
-		while (wait_for(sfd, 0, -1, &status, &cmd) != EV_SHUTDOWN)
+		shutdown_system(&cfg, &all, mounted, cmd);
+		while (wait_for(&all, 0, -1, &status, &cmd) != EV_SHUTDOWN)
 			;
 	}
 }

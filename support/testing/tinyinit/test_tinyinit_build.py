@@ -2,7 +2,6 @@
 and musl, and the cmocka unit tests of its parsing functions."""
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -1,12 +1,13 @@
 """tinyinit's exec mode: tinyinit_exec=<hex of a command> runs <shell> -c
 <command> on the console, prints "tinyroot: exit status N" and powers off."""
-import os
 import shutil
+import signal
 import subprocess
 
 import pytest
 
-from .tinyinit_lib import BUILDS, POWEROFF_RC, PROMPT, Boot, Variant, build_tinyinit
+from .tinyinit_lib import (BUILDS, NO_NAMESPACES, NO_NAMESPACES_REASON, POWEROFF_RC, PROMPT, Boot,
+                           Variant, build_tinyinit)
 
 
 @pytest.mark.parametrize("status", [0, 1, 3])
@@ -53,10 +54,29 @@ def test_command_has_the_console_as_controlling_terminal(boot):
 
 
 def test_rcs_runs_first(boot):
-    boot.script("etc/init.d/rcS", "echo rcS-ran")
+    boot.script("etc/init.d/rcS", "sleep 0.3; echo rcS-ran")
     boot.start(exec_cmd="echo command-ran")
     assert boot.wait_exit() == POWEROFF_RC
     assert boot.text == "rcS-ran\ncommand-ran\ntinyroot: exit status 0\n"
+
+
+def test_command_gets_default_signal_handling(boot):
+    """Whatever init inherited or blocked, its children start with an empty
+    signal mask and default dispositions. The "shell" here is perl, which,
+    unlike sh, leaves both as it finds them."""
+    (boot.root / "bin" / "sigs").write_text(
+        "#!/usr/bin/perl\n"
+        'open(my $f, "<", "/proc/self/status") or die; print grep { /^Sig(Blk|Ign)/ } <$f>;\n')
+    (boot.root / "bin" / "sigs").chmod(0o755)
+    # init starts with SIGHUP and SIGQUIT ignored.
+    boot.start(exec_cmd="unused", setup="trap '' HUP QUIT", tinyinit_shell="/bin/sigs")
+    assert boot.wait_exit() == POWEROFF_RC
+    words = boot.text.split()
+    assert words[0::2][:2] == ["SigBlk:", "SigIgn:"] and words[4:] == ["tinyroot:", "exit",
+                                                                       "status", "0"]
+    assert int(words[1], 16) == 0
+    # (perl ignores SIGFPE itself)
+    assert int(words[3], 16) & (1 << signal.SIGHUP - 1 | 1 << signal.SIGQUIT - 1) == 0
 
 
 @pytest.mark.parametrize("value, problem", [("6563686", "odd number of hex digits"),
@@ -83,8 +103,8 @@ def test_missing_shell(boot):
 
 def test_musl_build(tmp_path):
     """The musl static build, once: exec mode end to end."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("needs root and util-linux unshare (PID and mount namespaces)")
+    if NO_NAMESPACES:
+        pytest.skip(NO_NAMESPACES_REASON)
     if shutil.which("musl-gcc") is None:
         pytest.skip("musl-gcc is not installed")
     binary, _ = build_tinyinit(tmp_path / "build", **BUILDS["musl"])

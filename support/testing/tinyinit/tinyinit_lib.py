@@ -293,14 +293,16 @@ class Boot:
 
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
-            pid = self.init_pid(timeout=0)
-            if pid:   # the namespace ends with its init
+            # The namespace ends with its init (unshare's child, whatever it
+            # runs yet); unshare reaps it and ends too. Killing unshare first
+            # would leave the init to the host's PID 1 to reap.
+            for pid in children(self.proc.pid):
                 os.kill(pid, signal.SIGKILL)
-            self.proc.kill()   # and --kill-child ends the init with unshare
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                pass
+                self.proc.kill()   # --kill-child: the init goes with it
+                self.proc.wait(timeout=10)
         for helper in self.helpers:
             if helper.poll() is None:
                 helper.kill()
