@@ -50,7 +50,7 @@ endef
 BUSYBOX_TOOL_TARGETS = busybox-menuconfig busybox-update-config
 .PHONY: $(BUSYBOX_TOOL_TARGETS)
 $(BUSYBOX_TOOL_TARGETS): SRC_DIR = $(BUSYBOX_DIR)/src
-$(BUSYBOX_TOOL_TARGETS): $(BUSYBOX_DIR)/.stamp_configured
+$(BUSYBOX_TOOL_TARGETS): busybox-configure
 
 busybox-menuconfig:
 	$(Q)$(TOPDIR)/support/scripts/isolated $(BUSYBOX_MAKE) menuconfig

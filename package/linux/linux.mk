@@ -63,7 +63,7 @@ endef
 LINUX_TOOL_TARGETS = linux-menuconfig linux-savedefconfig linux-diffconfig linux-update-config
 .PHONY: $(LINUX_TOOL_TARGETS)
 $(LINUX_TOOL_TARGETS): SRC_DIR = $(LINUX_DIR)/src
-$(LINUX_TOOL_TARGETS): $(LINUX_DIR)/.stamp_configured
+$(LINUX_TOOL_TARGETS): linux-configure
 
 linux-menuconfig:
 	$(Q)$(TOPDIR)/support/scripts/isolated $(LINUX_MAKE) menuconfig

@@ -3,7 +3,10 @@ under QEMU (TCG) with the tutorial's own command line."""
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -152,11 +155,10 @@ def test_build_as_an_ordinary_user(tmp_path):
     user = "trbuild"
     if subprocess.run(["id", user], capture_output=True).returncode != 0:
         subprocess.run(["useradd", "--create-home", user], check=True)
-    work = tmp_path / "user"
-    (work / "dl").mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix="tr-user-"))  # pytest's own tmp is root's alone
+    (work / "dl").mkdir()
     subprocess.run(["cp", str(IMAGE_DL_DIR / "busybox-1.35.0.tar.bz2"), str(work / "dl")], check=True)
     subprocess.run(["chown", "-R", user, str(work)], check=True)
-    os.chmod(tmp_path, 0o755)
     script = (f"cd {TOPDIR} && make O={work}/out qemu_x86_64_defconfig"
               f" && sed -i 's/^TR_PACKAGE_LINUX=y/# TR_PACKAGE_LINUX is not set/' {work}/out/.config"
               f" && TR_DL_DIR={work}/dl make O={work}/out")
@@ -164,6 +166,7 @@ def test_build_as_an_ordinary_user(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert result.returncode == 0, result.stdout
     assert (work / "out" / "images" / "rootfs.cpio.gz").stat().st_uid != 0
+    shutil.rmtree(work)
 
 
 def test_custom_kernel_config_without_initramfs_is_refused_early(tmp_path, default_image):
