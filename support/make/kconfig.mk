@@ -34,7 +34,9 @@ endif
 # The external tree's menu, sourced by the top-level Config.in.
 EXTERNAL_MENU := $(KCONFIG_DIR)/external.in
 EXTERNAL_MENU_TEXT := $(if $(TR_EXTERNAL),menu "External packages ($(TR_EXTERNAL))"$(newline)source "$(TR_EXTERNAL)/Config.in"$(newline)endmenu)
+ifneq ($(filter-out help list-defconfigs clean distclean check check-slow bench,$(or $(MAKECMDGOALS),all)),)
 $(call refresh-value-file,$(EXTERNAL_MENU),$(EXTERNAL_MENU_TEXT))
+endif
 
 KCONFIG_FILES := $(wildcard $(TOPDIR)/Config.in $(TOPDIR)/package/Config.in \
 	$(TOPDIR)/package/*/Config.in* $(if $(TR_EXTERNAL),$(TR_EXTERNAL)/Config.in \
