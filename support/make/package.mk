@@ -44,8 +44,9 @@
 #                   filesystem and output/images are assembled from them
 #   $(SYSROOT)      headers and libraries of its dependencies
 #   $(TARGET_CC) $(TARGET_CFLAGS) ... (toolchain.mk), $(JOBS)
-# A local.mk (beside .config for O= builds, else in the tree) may set NAME_OVERRIDE_SRCDIR to build a package from a
-# local source tree instead, re-synced on every build.
+# A local.mk (beside .config for O= builds, else in the tree) may set
+# NAME_OVERRIDE_SRCDIR to build a package from a local source tree instead,
+# re-synced on every build.
 
 -include $(USER_DIR)/local.mk
 
