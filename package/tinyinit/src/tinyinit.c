@@ -2,7 +2,7 @@
  * tinyinit: tinyroot's PID 1. Mounts the virtual filesystems, runs
  * /etc/init.d/rcS, then a shell on the console (or, in exec mode, one
  * command), reaps every process, and shuts down on the signals BusyBox's
- * poweroff, reboot and halt send. Described in docs/tinyinit.md.
+ * poweroff, reboot and halt send. Described in docs/manual.md (The C init).
  *
  * All signals stay blocked in PID 1 and are taken with sigtimedwait, so
  * everything happens in one loop (wait_for) and nothing in signal handlers.
@@ -119,7 +119,7 @@ static bool mkpath(const struct config *cfg, char out[PATH_MAX], const char *fmt
 		if (m >= 0 && m < PATH_MAX - n)
 			return true;
 	}
-	say("path too long: %s%s", cfg->root, fmt);
+	say("path too long: %s...", out);
 	return false;
 }
 
@@ -378,11 +378,11 @@ static void set_hostname(const struct config *cfg)
 		report("sethostname", name);
 }
 
-/* In the child: a new session, default signal handling, and, for a shell,
- * the console as controlling terminal so that job control and Ctrl-C work. */
-static void child_setup(const struct config *cfg, bool on_console)
+/* Every signal's default action. In PID 1 too: an inherited SIG_IGN for
+ * SIGCHLD would make the kernel reap children unseen, and init would never
+ * learn that the shell exited. */
+static void default_signal_actions(void)
 {
-	sigset_t none;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 
 	/* Some numbers are reserved by the C library (EINVAL): skip them. */
@@ -390,6 +390,15 @@ static void child_setup(const struct config *cfg, bool on_console)
 		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0 &&
 		    errno != EINVAL)
 			report("sigaction", "SIG_DFL");
+}
+
+/* In the child: a new session, default signal handling, and, for a shell,
+ * the console as controlling terminal so that job control and Ctrl-C work. */
+static void child_setup(const struct config *cfg, bool on_console)
+{
+	sigset_t none;
+
+	default_signal_actions();
 	if (sigemptyset(&none) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		report("sigprocmask", "SIG_SETMASK");
 	if (setsid() < 0)
@@ -648,6 +657,7 @@ int main(void)
 	}
 	if (sigfillset(&all) < 0 || sigprocmask(SIG_BLOCK, &all, NULL) < 0)
 		report("sigprocmask", "SIG_BLOCK");
+	default_signal_actions();
 	read_config(&cfg);
 	mount_all(&cfg, mounted);
 	ensure_stdio(&cfg);

@@ -79,6 +79,15 @@ def test_command_gets_default_signal_handling(boot):
     assert int(words[3], 16) & (1 << signal.SIGHUP - 1 | 1 << signal.SIGQUIT - 1) == 0
 
 
+def test_inherited_ignored_sigchld_is_reset(boot):
+    """Started with SIGCHLD ignored (as a container runtime may leave it), the
+    kernel would reap the command unseen and init would wait forever."""
+    boot.start(exec_cmd="echo ran; exit 4",
+               wrapper=["perl", "-e", '$SIG{CHLD} = "IGNORE"; exec @ARGV or die'])
+    assert boot.wait_exit() == POWEROFF_RC
+    assert boot.text == "ran\ntinyroot: exit status 4\n"
+
+
 @pytest.mark.parametrize("value, problem", [("6563686", "odd number of hex digits"),
                                             ("zz", "not a hex digit"),
                                             ("4100", "a NUL byte cannot be part of a command")])
