@@ -57,18 +57,18 @@ KCONFIG_TOOLS_CHECK = $(Q)$(TOPDIR)/support/scripts/check-host-deps kconfig
 
 .PHONY: menuconfig nconfig config oldconfig olddefconfig savedefconfig list-defconfigs
 
-menuconfig nconfig: $(KCONFIG_DIR)
-	$(KCONFIG_TOOLS_CHECK)
-	$(Q)$(call kconfig-env,$(CURRENT_DEFCONFIG)) kconfig-$(if $(filter menuconfig,$@),mconf,nconf) $(TOPDIR)/Config.in
+# The kconfig tool of each target that updates .config in place.
+KCONFIG_TOOL.menuconfig := kconfig-mconf
+KCONFIG_TOOL.nconfig := kconfig-nconf
+KCONFIG_TOOL.config := kconfig-conf --oldaskconfig
+KCONFIG_TOOL.oldconfig := kconfig-conf --oldconfig
+KCONFIG_TOOL.olddefconfig := kconfig-conf --olddefconfig
 
-config: $(KCONFIG_DIR)
+menuconfig nconfig config oldconfig olddefconfig: $(KCONFIG_DIR)
 	$(KCONFIG_TOOLS_CHECK)
-	$(Q)$(call kconfig-env,$(CURRENT_DEFCONFIG)) kconfig-conf --oldaskconfig $(TOPDIR)/Config.in
-
-oldconfig olddefconfig: $(KCONFIG_DIR)
-	$(KCONFIG_TOOLS_CHECK)
-	$(Q)$(TOPDIR)/support/kconfig/keep-config-report $(CONFIG) $(CONFIG) $(KCONFIG_FILES) -- \
-		$(call kconfig-env,$(CURRENT_DEFCONFIG)) kconfig-conf --$@ $(TOPDIR)/Config.in
+	$(Q)$(TOPDIR)/support/kconfig/keep-config-report $(if $(filter-out olddefconfig,$@),--interactive) \
+		$(CONFIG) $(CONFIG) $(KCONFIG_FILES) -- \
+		$(call kconfig-env,$(CURRENT_DEFCONFIG)) $(KCONFIG_TOOL.$@) $(TOPDIR)/Config.in
 
 # configs/<name>_defconfig (or the external tree's), or TR_DEFCONFIG=file defconfig.
 find-defconfig = $(firstword $(wildcard $(addsuffix /$(1),$(DEFCONFIG_DIRS))))
@@ -91,7 +91,7 @@ defconfig: $(KCONFIG_DIR)
 savedefconfig: $(KCONFIG_DIR)
 	$(KCONFIG_TOOLS_CHECK)
 	$(if $(wildcard $(CONFIG)),,$(error no configuration in $(O): run make <name>_defconfig or make menuconfig first))
-	$(Q)$(call kconfig-env,$(or $(CURRENT_DEFCONFIG),$(DEFAULT_DEFCONFIG))) kconfig-conf \
+	$(Q)$(call kconfig-env,$(CURRENT_DEFCONFIG)) kconfig-conf \
 		--savedefconfig=$(KCONFIG_DIR)/defconfig $(TOPDIR)/Config.in
 	$(Q)$(TOPDIR)/support/kconfig/keep-header $(or $(CURRENT_DEFCONFIG),$(DEFAULT_DEFCONFIG)) $(KCONFIG_DIR)/defconfig
 	@echo "tinyroot: minimal configuration written to $(or $(CURRENT_DEFCONFIG),$(DEFAULT_DEFCONFIG))"

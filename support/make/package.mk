@@ -78,6 +78,10 @@ $(2)_DEPENDENCIES += $(if $(filter NO,$($(2)_ADD_TOOLCHAIN_DEPENDENCY)),,$(TOOLC
 $(2)_KCONFIG_SYMBOLS += $(KCONFIG_SYMBOLS.$(1)) $(if $(filter NO,$($(2)_ADD_TOOLCHAIN_DEPENDENCY)),,$(TOOLCHAIN_KCONFIG_SYMBOLS))
 $(2)_PATCH_DIRS := $($(2)_PKGDIR) $($(2)_PKGDIR)/$$($(2)_VERSION) \
 	$(foreach d,$(GLOBAL_PATCH_DIRS),$(d)/$(1) $(d)/$(1)/$$($(2)_VERSION))
+$(2)_PATCHES := $$(wildcard $$(addsuffix /*.patch,$$($(2)_PATCH_DIRS)))
+# Where the source comes from (a tarball, or which local tree): a change
+# starts the source tree afresh.
+$(2)_SOURCE_FILE := $$(call value-file,$(1).source,$$($(2)_LOCAL_SRCDIR))
 endef
 $(foreach p,$(PACKAGES),$(eval $(call package-facts,$(p),$(call uppercase,$(p)))))
 
@@ -100,14 +104,17 @@ $$($(2)_STAMPS): private SYSROOT := $($(2)_DIR)/sysroot
 $$($(2)_STAMPS): | host-deps
 
 ifeq ($($(2)_LOCAL_SRCDIR),)
-$($(2)_DIR)/.stamp_downloaded: $($(2)_HASH_FILE) | $($(2)_DIR)
-$($(2)_DIR)/.stamp_extracted: $($(2)_DIR)/.stamp_downloaded \
-	$(call value-file,$(1).patches,$(wildcard $(addsuffix /*.patch,$($(2)_PATCH_DIRS))))
+# Its own lines of the hash file: a line for another version changes nothing.
+$($(2)_DIR)/.stamp_downloaded: | $($(2)_DIR)
+$($(2)_DIR)/.stamp_downloaded: $(call value-file,$(1).hash,$(shell grep -F '  $($(2)_SOURCE)' $($(2)_HASH_FILE) 2>/dev/null))
+$($(2)_DIR)/.stamp_extracted: $($(2)_DIR)/.stamp_downloaded $($(2)_SOURCE_FILE) \
+	$(call value-file,$(1).patches,$($(2)_PATCHES)) $($(2)_PATCHES)
 $($(2)_DIR)/.stamp_patched: $($(2)_DIR)/.stamp_extracted
 $($(2)_DIR)/.stamp_configured: $($(2)_DIR)/.stamp_patched
 $($(2)_DIR)/.stamp_built: $($(2)_DIR)/.stamp_configured
 else
 # Local sources: synced on every build; the stamp moves only when a file changed.
+$($(2)_DIR)/.stamp_rsynced: private SOURCE_FILE := $($(2)_SOURCE_FILE)
 $($(2)_DIR)/.stamp_rsynced: FORCE | $($(2)_DIR)
 $($(2)_DIR)/.stamp_configured: | $($(2)_DIR)/.stamp_rsynced
 $($(2)_DIR)/.stamp_built: $($(2)_DIR)/.stamp_configured $($(2)_DIR)/.stamp_rsynced
@@ -181,6 +188,7 @@ tar -xf $(DL_DIR)/$($(PKG)_SOURCE) -C $(SRC_DIR) --strip-components=1 --no-same-
 endef
 
 $(BUILD_DIR)/%/.stamp_rsynced:
+	$(Q)if [ ! -e $@ ] || [ $(SOURCE_FILE) -nt $@ ]; then rm -rf $(SRC_DIR) $@; fi
 	$(Q)mkdir -p $(SRC_DIR)
 	$(Q)if [ -n "$$(rsync -a --omit-dir-times --itemize-changes --exclude=.git $($(PKG)_LOCAL_SRCDIR)/ $(SRC_DIR)/)" ] \
 		|| [ ! -e $@ ]; then \

@@ -44,8 +44,29 @@ def test_savedefconfig_without_origin_goes_beside_the_build(tmp_path, package_tr
     b.set_config(TR_DEFCONFIG='""')
     b.make("olddefconfig")
     b.make("savedefconfig")
-    saved = (tmp_path / "out" / "defconfig").read_text()
-    assert "TR_PACKAGE_HELLO=y" in saved
+    saved = tmp_path / "out" / "defconfig"
+    assert "TR_PACKAGE_HELLO=y" in saved.read_text()
+    assert "TR_DEFCONFIG" not in saved.read_text()
+    # Loaded from there, the configuration is saved back there.
+    again = Build(tmp_path / "again", tmp_path / "dl", external=package_tree.external)
+    again.make("defconfig", f"TR_DEFCONFIG={saved}")
+    saved.write_text("")
+    again.make("savedefconfig")
+    assert "TR_PACKAGE_HELLO=y" in saved.read_text()
+
+
+def test_oldconfig_asks_about_new_options(build, package_tree):
+    config_in = package_tree.external / "package" / "goodbye" / "Config.in"
+    config_in.write_text(config_in.read_text() + '\nconfig TR_PACKAGE_GOODBYE_ASKED\n\tstring "Asked"\n'
+                         '\tdefault "dflt"\n\tdepends on TR_PACKAGE_GOODBYE\n')
+    build.config_path.write_text(build.config_path.read_text() + "TR_VANISHED_TOO=y\n")
+    result = subprocess.run(["make", f"O={build.out}", f"TR_EXTERNAL={build.external}", "oldconfig"],
+                            cwd=TOPDIR, input="answered\n", text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    assert result.returncode == 0, result.stdout
+    assert "Asked (TR_PACKAGE_GOODBYE_ASKED) [dflt]" in result.stdout
+    assert "TR_VANISHED_TOO=y dropped" in result.stdout
+    assert build.config()["TR_PACKAGE_GOODBYE_ASKED"] == "answered"
 
 
 def test_vanished_symbols_are_named(build):

@@ -115,6 +115,10 @@ def test_patches_are_applied_in_order_and_tracked(build, package_tree):
     ran = steps_run(build.make().stdout)
     assert ("goodbye", "Extracting") in ran and ("goodbye", "Patching") in ran
     assert run(build.target("/usr/bin/goodbye")) == "goodbye (patched)\n"
+    # Edited in place: the same name, another change.
+    (pkgdir / "1.0" / "0001-patched.patch").write_text(patch.replace("(patched)", "(edited)"))
+    build.make()
+    assert run(build.target("/usr/bin/goodbye")) == "goodbye (edited)\n"
     (pkgdir / "1.0" / "0001-patched.patch").unlink()
     build.make()
     assert run(build.target("/usr/bin/goodbye")) == "goodbye\n"
@@ -135,18 +139,24 @@ def test_parallel_build_respects_dependencies(build):
 
 
 def test_override_srcdir_builds_and_resyncs_local_sources(build, tmp_path):
+    build.make()
     src = tmp_path / "goodbye-src"
     subprocess.run(["cp", "-a", str(TOPDIR / "support/testing/sources/goodbye"), str(src)], check=True)
+    (src / "goodbye.c").write_text((src / "goodbye.c").read_text().replace("WORDS", '"mine"'))
     (build.out / "local.mk").write_text(f"GOODBYE_OVERRIDE_SRCDIR = {src}\n")
     build.make()
-    assert run(build.target("/usr/bin/goodbye")) == "goodbye\n"
-    assert not (build.package_dir("goodbye") / ".stamp_downloaded").exists()
+    assert run(build.target("/usr/bin/goodbye")) == "mine\n"
     source = (src / "goodbye.c").read_text()
-    (src / "goodbye.c").write_text(source.replace("puts(WORDS)", 'puts("local " WORDS)'))
+    (src / "goodbye.c").write_text(source.replace('puts("mine")', 'puts("local")'))
     ran = steps_run(build.make().stdout)
     assert ("goodbye", "Building") in ran and not any(p == "hello" for p, _ in ran)
-    assert run(build.target("/usr/bin/goodbye")) == "local goodbye\n"
+    assert run(build.target("/usr/bin/goodbye")) == "local\n"
     assert "nothing to do" in build.make().stdout
+    # Without the override, the tarball's source again.
+    (build.out / "local.mk").unlink()
+    ran = steps_run(build.make().stdout)
+    assert ("goodbye", "Extracting") in ran and not any(p == "hello" for p, _ in ran)
+    assert run(build.target("/usr/bin/goodbye")) == "goodbye\n"
 
 
 def test_per_package_targets(build):
@@ -186,3 +196,17 @@ def test_sub_makes_do_not_inherit_o_and_v(build):
     build.make("V=1")
     log = (build.package_dir("goodbye") / "build.log").read_text()
     assert "what tinyroot's make passed down: O=[] V=[]" in log
+
+
+def test_hash_line_of_another_version_changes_nothing(build, package_tree):
+    build.make()
+    package_tree.pin("hello", "hello-9.9.tar.gz", "0" * 64)
+    out = build.make().stdout
+    assert "nothing to do" in out, out
+
+
+def test_dl_dir_from_environment_reaches_sub_makes(build, tmp_path):
+    """<pkg>-rebuild runs make again: it must download where its parent would."""
+    build.make("hello-rebuild")
+    assert (build.dl_dir / "hello-1.0.tar.gz").exists()
+    assert not (TOPDIR / "hello-1.0.tar.gz").exists() and not (TOPDIR / '""').exists()
