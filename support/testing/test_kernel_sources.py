@@ -2,8 +2,11 @@
 verified against the sites' sha256sums list, else refused. kernel.org is out
 of reach here, so a local fake tarball stands in for it."""
 import hashlib
+import shutil
 import subprocess
 import tarfile
+
+import pytest
 
 from conftest import TOPDIR, Build
 
@@ -72,3 +75,39 @@ def test_unpinned_version_offline_is_refused_with_the_fix(tmp_path):
     line = next(line for line in result.stdout.splitlines() if "no sha256" in line)
     assert "linux-5.15.6.tar.xz" in line and "sha256sums.asc" in line
     assert "add a line 'sha256  <hex>  linux-5.15.6.tar.xz'" in line and "linux.hash" in line
+
+
+def signed_list(tmp_path, text):
+    """text clear-signed with a throwaway key in a private keyring; returns
+    the keyring's directory (GNUPGHOME) and the signed text."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    gpg = ["gpg", "--batch", "--homedir", str(home), "--passphrase", "", "--pinentry-mode", "loopback"]
+    subprocess.run(gpg + ["--quick-generate-key", "test@tinyroot.invalid", "default", "default",
+                          "never"], check=True, capture_output=True)
+    signed = subprocess.run(gpg + ["--clearsign"], input=text, text=True, check=True,
+                            capture_output=True).stdout
+    return home, signed
+
+
+@pytest.mark.skipif(not shutil.which("gpg"), reason="gpg is not installed")
+@pytest.mark.parametrize("tampered", [False, True])
+def test_signed_list_is_checked(tmp_path, tampered):
+    tarball = fake_kernel_tarball(tmp_path, "5.15.6")
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    home, signed = signed_list(tmp_path, f"{digest}  linux-5.15.6.tar.xz\n")
+    if tampered:  # same hash line, altered text around it: the signature fails
+        signed = signed.replace(f"{digest}  linux-5.15.6.tar.xz",
+                                f"{digest}  linux-5.15.6.tar.xz\n{'2' * 64}  linux-9.9.tar.xz")
+    (tarball.parent / "sha256sums.asc").write_text(signed)
+    b = kernel_only_build(tmp_path, {"TR_PACKAGE_LINUX_5_15_6": "y",
+                                     "TR_PRIMARY_SITE": f'"file://{tarball.parent}"'})
+    result = b.make("linux-source", check=False, env={"GNUPGHOME": str(home)})
+    if tampered:
+        assert result.returncode != 0
+        assert "bad OpenPGP signature" in result.stdout
+        assert not (b.dl_dir / "linux-5.15.6.tar.xz").exists()
+    else:
+        assert result.returncode == 0, result.stdout
+        record = (b.dl_dir / "linux-5.15.6.tar.xz.sha256").read_text()
+        assert record.startswith(digest) and "signature checked" in record
