@@ -15,31 +15,52 @@ LINUX_COMPRESSION = $(firstword $(foreach c,GZIP XZ LZ4 ZSTD,$(if $(TR_PACKAGE_L
 LINUX_FRAGMENTS = \
 	$(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),$(LINUX_BOARD_DIR)/linux.fragment \
 		$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/linux-graphical.fragment)) \
+	$(if $(LINUX_BASE_CONFIG),$(LINUX_PKGDIR)/pvpanic.fragment) \
 	$(LINUX_PKGDIR)/compression-$(LINUX_COMPRESSION).fragment \
 	$(LINUX_USER_FRAGMENTS)
 LINUX_REQUIRED_FRAGMENTS = $(LINUX_PKGDIR)/required.fragment \
 	$(if $(LINUX_SERIAL),$(LINUX_PKGDIR)/console-serial.fragment) \
 	$(if $(LINUX_GRAPHICAL),$(LINUX_PKGDIR)/console-graphical.fragment)
-LINUX_CONFIG_FILES = $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS) $(LINUX_CUSTOM_CONFIG)
-LINUX_KCONFIG_SYMBOLS = TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_REPRODUCIBLE
+LINUX_CONFIG_FILES = $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS) $(LINUX_CUSTOM_CONFIG) \
+	$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(LINUX_INITRAMFS_CONSOLE_LIST))
+LINUX_KCONFIG_SYMBOLS = TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_REPRODUCIBLE \
+	TR_ROOTFS_INITRAMFS_IN_KERNEL
+
+# The initramfs built in: the target directory, packed by the kernel's
+# usr/gen_initramfs.sh (the building user's files become root's), plus
+# /dev/console in gen_init_cpio's list format; uncompressed, as the kernel
+# image's compression covers it. The root filesystem step packs it
+# (rootfs.mk); until then the target directory is empty.
+LINUX_INITRAMFS_CONSOLE_LIST = $(LINUX_PKGDIR)/initramfs-console.list
+define LINUX_INITRAMFS_FRAGMENT
+CONFIG_INITRAMFS_SOURCE="$(TARGET_DIR_FINAL) $(LINUX_INITRAMFS_CONSOLE_LIST)"
+CONFIG_INITRAMFS_ROOT_UID=-1
+CONFIG_INITRAMFS_ROOT_GID=-1
+CONFIG_INITRAMFS_COMPRESSION_NONE=y
+endef
 
 # Reproducible: the build's own time, user and host are not recorded.
-LINUX_MAKE = $(MAKE) -C $(SRC_DIR) ARCH=$(ARCH) \
+LINUX_MAKE = $(MAKE) -C $(LINUX_DIR)/src ARCH=$(ARCH) \
 	KBUILD_BUILD_TIMESTAMP="$$(date -u -d @$(SOURCE_DATE_EPOCH))" \
 	KBUILD_BUILD_USER=tinyroot KBUILD_BUILD_HOST=tinyroot KBUILD_BUILD_VERSION=1
 
 LINUX_BASE_CONFIG = $(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),tinyconfig,$(if \
 	$(TR_PACKAGE_LINUX_CONFIG_DEFCONFIG),defconfig))
 
+LINUX_DERIVED_FRAGMENTS = $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(SRC_DIR)/initramfs.fragment)
+
 define LINUX_CONFIGURE_CMDS
 $(if $(LINUX_BASE_CONFIG),$(LINUX_MAKE) $(LINUX_BASE_CONFIG),cp $(LINUX_CUSTOM_CONFIG) $(SRC_DIR)/.config)
-$(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config $(LINUX_FRAGMENTS)
+$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),printf '%s\n' '$(subst $(newline),' ',$(LINUX_INITRAMFS_FRAGMENT))' >$(SRC_DIR)/initramfs.fragment)
+$(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config $(LINUX_FRAGMENTS) $(LINUX_DERIVED_FRAGMENTS)
 $(LINUX_MAKE) olddefconfig
-$(TOPDIR)/support/kconfig/fragments check $(SRC_DIR)/.config $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS)
+$(TOPDIR)/support/kconfig/fragments check $(SRC_DIR)/.config $(LINUX_FRAGMENTS) $(LINUX_DERIVED_FRAGMENTS) \
+	$(LINUX_REQUIRED_FRAGMENTS)
 cp $(SRC_DIR)/.config $(SRC_DIR)/.config.tinyroot
 endef
 
 define LINUX_BUILD_CMDS
+$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),mkdir -p $(TARGET_DIR_FINAL))
 $(LINUX_MAKE) -j$(JOBS) bzImage
 endef
 

@@ -50,14 +50,14 @@ ROOTFS_CPIO_COMPRESS.XZ := xz -9 --check=crc32
 ROOTFS_CPIO_COMPRESS.LZMA := xz --format=lzma -9
 ROOTFS_CPIO_COMPRESS.LZ4 := lz4 -l -9
 ROOTFS_CPIO_COMPRESS.ZSTD := zstd -19 -q
-ROOTFS_CPIO := rootfs.cpio$(ROOTFS_CPIO_EXT.$(ROOTFS_CPIO_COMPRESSION))
+ROOTFS_CPIO := $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),,rootfs.cpio$(ROOTFS_CPIO_EXT.$(ROOTFS_CPIO_COMPRESSION)))
 
 ROOTFS_QEMU_SYMBOLS := TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_QEMU_MACHINE_PC \
 	TR_QEMU_MACHINE_Q35 TR_QEMU_MACHINE_MICROVM TR_QEMU_MEMORY TR_QEMU_CPUS TR_QEMU_QUIET TR_QEMU_APPEND
 
 $(ROOTFS_DIR)/.stamp_images: $(ROOTFS_DIR)/.stamp_target \
 	$(wildcard $(foreach s,$(addprefix TR_ROOTFS_CPIO_,NONE GZIP BZIP2 XZ LZMA LZ4 ZSTD) \
-		$(ROOTFS_QEMU_SYMBOLS),$(call kconfig-symbol-file,$(s))))
+		TR_ROOTFS_INITRAMFS_IN_KERNEL $(ROOTFS_QEMU_SYMBOLS),$(call kconfig-symbol-file,$(s))))
 	$(call run-step,images,Packing,$(images-cmds))
 
 # The launcher's settings (board/qemu/start.sh sources this): from the
@@ -80,14 +80,27 @@ grep -q '^$(ROOTFS_RD_OPTION)=y' $(LINUX_DIR)/src/.config || \
 endef
 
 # Owned by root, sorted, every mtime clamped: the same bytes on every build.
-define images-cmds
+define cpio-cmds
 $(if $(and $(filter linux,$(PACKAGES)),$(filter-out NONE,$(ROOTFS_CPIO_COMPRESSION))),$(check-kernel-decompressor))
+(cd $(TARGET_DIR_FINAL) && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
+	| $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION)) >$(IMAGES_DIR).tmp/$(ROOTFS_CPIO)
+endef
+
+# Built into the kernel: its configuration points at the target (see
+# linux.mk). The kernel's make would judge the clamped mtimes old, so its
+# archive is removed to be packed again, then the kernel relinked.
+define embedded-initramfs-cmds
+rm -f $(LINUX_DIR)/src/usr/initramfs_data.cpio
+$(LINUX_MAKE) -j$(JOBS) bzImage
+cp $(LINUX_DIR)/src/arch/x86/boot/bzImage $(IMAGES_DIR).tmp/bzImage
+endef
+
+define images-cmds
 rm -rf $(IMAGES_DIR).tmp
 mkdir -p $(IMAGES_DIR).tmp
 $(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DIR).tmp/$(newline))
 find $(TARGET_DIR_FINAL) -newermt @$(SOURCE_DATE_EPOCH) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
-cd $(TARGET_DIR_FINAL) && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet \
-	| $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION)) >$(IMAGES_DIR).tmp/$(ROOTFS_CPIO)
+$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(embedded-initramfs-cmds),$(cpio-cmds))
 $(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildcard $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/images/*.qemu.conf)) \
 	>$(IMAGES_DIR).tmp/qemu.conf
 rm -f $(IMAGES_DIR).tmp/*.qemu.conf
