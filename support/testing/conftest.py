@@ -182,6 +182,15 @@ def default_image(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def graphical_image(tmp_path_factory):
+    """qemu_x86_64_graphical_defconfig, built once per session."""
+    b = Build(session_build_dir(tmp_path_factory, "graphical"), IMAGE_DL_DIR)
+    b.make("qemu_x86_64_graphical_defconfig")
+    b.make()
+    return b
+
+
+@pytest.fixture(scope="session")
 def rootfs_build(tmp_path_factory):
     """The default configuration without the kernel, for variants of the
     initramfs: they boot with the default image's kernel."""

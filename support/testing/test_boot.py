@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from conftest import IMAGE_DL_DIR, TOPDIR, Build, session_build_dir
+from conftest import IMAGE_DL_DIR, TOPDIR, Build
+from test_packages import steps_run
 from vm import VM
 
 START = str(TOPDIR / "board/qemu/start.sh")
@@ -122,14 +123,6 @@ def screen_text(monitor, png):
                           stderr=subprocess.DEVNULL).stdout
 
 
-@pytest.fixture(scope="session")
-def graphical_image(tmp_path_factory):
-    b = Build(session_build_dir(tmp_path_factory, "graphical"), IMAGE_DL_DIR)
-    b.make("qemu_x86_64_graphical_defconfig")
-    b.make()
-    return b
-
-
 @pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract-ocr is not installed")
 @pytest.mark.parametrize("how", ["start.sh", "make graphical"])
 def test_graphical_console_shows_the_prompt(graphical_image, tmp_path, how):
@@ -176,6 +169,12 @@ def test_tutorial_offline_recipe_builds_and_boots(tmp_path):
         assert vm.wait_exit() == 0
     finally:
         vm.kill()
+    # Its kernel has pvpanic too: a panic is told from a poweroff.
+    result = subprocess.run([START, "--output", str(b.out), "--accel", "tcg",
+                             "--append", "rdinit=/nonexistent init=/nonexistent"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, timeout=60)
+    assert result.returncode != 0 and "panic" in result.stderr
 
 
 FLOPPY_BYTES = 1_474_560
@@ -195,6 +194,40 @@ def test_floppy_image_fits_and_boots(tmp_path):
             assert vm.run(f"command -v {applet}")[1] == 0, applet
         assert vm.run("mkdir /tmp/d && echo hi >/tmp/d/f && cp /tmp/d/f /tmp/d/g && cat /tmp/d/g") \
             == ("hi", 0)
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
+
+
+def test_initramfs_built_into_the_kernel(tmp_path):
+    """One file to boot: the root filesystem inside bzImage, /dev/console
+    from the kernel's gen_init_cpio list; a change of the root filesystem
+    (here an overlay) repacks it without rebuilding any package."""
+    overlay = tmp_path / "overlay"
+    (overlay / "etc").mkdir(parents=True)
+    (overlay / "etc" / "motd").write_text("from the overlay\n")
+    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_defconfig")
+    b.set_config(TR_ROOTFS_INITRAMFS_IN_KERNEL="y")
+    b.make()
+    images = b.out / "images"
+    assert not list(images.glob("rootfs.cpio*"))
+    argv = subprocess.run([START, "--output", str(b.out), "--accel", "tcg", "--dry-run"], text=True,
+                          check=True, stdout=subprocess.PIPE).stdout.splitlines()
+    assert "-kernel" in argv and "-initrd" not in argv
+    b.set_config(TR_ROOTFS_OVERLAY=f'"{overlay}"')
+    ran = steps_run(b.make().stdout)
+    assert ran == {("rootfs", "Assembling"), ("rootfs", "Packing")}, ran
+    vm = start(b)
+    try:
+        vm.wait_for_shell()
+        assert vm.run("cat /etc/motd") == ("from the overlay", 0)
+        # The kernel opened the archive's /dev/console for init's stdio.
+        log, _ = vm.run("dmesg")
+        assert "Run /init as init process" in log and "initial console" not in log, log
+        out, _ = vm.run("ls -l /proc/1/exe")
+        assert out.endswith("-> /sbin/tinyinit"), out
         vm.console.sendline("poweroff")
         assert vm.wait_exit() == 0
     finally:

@@ -2,10 +2,9 @@
 
 The fast tests use a fake images directory (empty kernel and initramfs files
 and a qemu.conf written here) and --dry-run, which prints the QEMU command
-line one argument per line. The boot tests need a kernel with ACPI, pvpanic,
-the 8250 console and gzip initramfs support, and a static BusyBox; they look
-for them (see find_kernel and find_busybox) and skip when there are none.
-The suite that builds the real image boots it through start.sh as well.
+line one argument per line. The boot tests take the kernel and the static
+BusyBox of the suite's own builds (the default and the graphical
+defconfig), with small shell-script inits made here for each case.
 
 Run: /usr/bin/python3 -m pytest support/testing/launcher
 """
@@ -511,44 +510,21 @@ REQUIRED_KERNEL_OPTIONS = ("CONFIG_64BIT=y", "CONFIG_ACPI=y", "CONFIG_PVPANIC_MM
                            "CONFIG_RD_GZIP=y", "CONFIG_BINFMT_SCRIPT=y", "CONFIG_DEVTMPFS=y")
 
 
-KWORK = Path(os.environ.get("TINYROOT_TEST_KWORK", "/tmp/kwork"))
 GRAPHICAL_KERNEL_OPTIONS = ("CONFIG_VT=y", "CONFIG_VT_CONSOLE=y", "CONFIG_VGA_CONSOLE=y")
 
 
-def find_kernel(graphical=False):
-    """$TINYROOT_TEST_KERNEL (…_GRAPHICAL_KERNEL for the VGA console), or a
-    bzImage under $TINYROOT_TEST_KWORK (/tmp/kwork) whose build's .config has
-    what the tests need."""
-    variable = "TINYROOT_TEST_GRAPHICAL_KERNEL" if graphical else "TINYROOT_TEST_KERNEL"
-    if os.environ.get(variable):
-        return Path(os.environ[variable])
-    required = REQUIRED_KERNEL_OPTIONS + (GRAPHICAL_KERNEL_OPTIONS if graphical else ())
-    kwork = KWORK
-    if not kwork.is_dir():
-        return None
-    for image in sorted(kwork.glob("**/arch/x86/boot/bzImage")):
-        config = image.parents[3] / ".config"
-        if config.is_file() and all(opt in config.read_text().splitlines() for opt in required):
-            return image
-    return None
-
-
-def find_busybox(cache):
-    """$TINYROOT_TEST_BUSYBOX, $TINYROOT_TEST_KWORK/bb/bin/busybox, or
-    Debian's busybox-static fetched with apt-get download."""
-    for candidate in (os.environ.get("TINYROOT_TEST_BUSYBOX"), KWORK / "bb" / "bin" / "busybox"):
-        if candidate and os.path.isfile(candidate):
-            return Path(candidate)
-    try:
-        subprocess.run(["apt-get", "download", "busybox-static"], cwd=cache, check=True,
-                       capture_output=True, timeout=120)
-        (deb,) = cache.glob("busybox-static_*.deb")
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "root")], check=True,
-                       capture_output=True, timeout=60)
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None
-    busybox = cache / "root" / "bin" / "busybox"
-    return busybox if busybox.is_file() else None
+def built_parts(build, cache, required):
+    """The kernel and the static BusyBox of a tinyroot build (a private copy
+    of the kernel: a test may rebuild it meanwhile), after checking that the
+    kernel has what these tests rely on."""
+    config = next((build.out / "build").glob("linux-*/src/.config")).read_text().splitlines()
+    missing = [opt for opt in required if opt not in config]
+    assert not missing, f"the built kernel lacks {missing}"
+    shutil.copy2(build.out / "images" / "bzImage", cache / "bzImage")
+    busybox = build.target("/bin/busybox")
+    assert "statically linked" in subprocess.run(["file", "-L", str(busybox)], text=True,
+                                                 stdout=subprocess.PIPE).stdout
+    return cache / "bzImage", busybox
 
 
 def cpio_newc(entries):
@@ -575,7 +551,7 @@ def initramfs(busybox, init):
 
 INIT_START = """#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
-/bin/busybox --install -s /bin
+for applet in $(/bin/busybox --list); do /bin/busybox ln -s busybox /bin/$applet 2>/dev/null; done
 """
 
 # A shell prompt, as the tutorial's init.
@@ -615,28 +591,15 @@ poweroff -f
 SLEEP_INIT = INIT_START + "echo tinytest-booted\nexec sleep 1000\n"
 
 
-def boot_parts(cache, graphical):
-    kernel = find_kernel(graphical)
-    if kernel is None:
-        pytest.skip("no kernel for boot tests: set TINYROOT_TEST_%sKERNEL, or build one under "
-                    "$TINYROOT_TEST_KWORK, default /tmp/kwork (ACPI, pvpanic, 8250 console, gzip initramfs%s)"
-                    % (("GRAPHICAL_", ", VT/VGA console") if graphical else ("", "")))
-    busybox = find_busybox(cache)
-    if busybox is None:
-        pytest.skip("no static BusyBox: set TINYROOT_TEST_BUSYBOX")
-    # A private copy: the kernel's build directory may be rebuilt meanwhile.
-    shutil.copy2(kernel, cache / "bzImage")
-    return cache / "bzImage", busybox
+@pytest.fixture(scope="session")
+def serial_parts(tmp_path_factory, default_image):
+    return built_parts(default_image, tmp_path_factory.mktemp("boot"), REQUIRED_KERNEL_OPTIONS)
 
 
 @pytest.fixture(scope="session")
-def serial_parts(tmp_path_factory):
-    return boot_parts(tmp_path_factory.mktemp("boot"), graphical=False)
-
-
-@pytest.fixture(scope="session")
-def graphical_parts(tmp_path_factory):
-    return boot_parts(tmp_path_factory.mktemp("boot-graphical"), graphical=True)
+def graphical_parts(tmp_path_factory, graphical_image):
+    return built_parts(graphical_image, tmp_path_factory.mktemp("boot-graphical"),
+                       REQUIRED_KERNEL_OPTIONS + GRAPHICAL_KERNEL_OPTIONS)
 
 
 def vm_maker(tmp_path, parts):
