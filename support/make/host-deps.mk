@@ -2,4 +2,4 @@
 # tool, and the command that installs them all.
 .PHONY: host-deps
 host-deps:
-	$(Q)$(TOPDIR)/support/scripts/check-host-deps build
+	$(Q)$(TOPDIR)/support/scripts/check-host-deps build $(TARGET_CC)

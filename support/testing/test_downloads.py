@@ -122,19 +122,31 @@ def test_download_dir_not_writable(build, tmp_path):
     assert lines and str(blocker / "dl") in lines[0] and "TR_DL_DIR" in lines[0]
 
 
-def test_missing_host_tool_is_named_with_the_fix(build, tmp_path):
-    bin_dir = tmp_path / "bin"
+def path_without(tool, bin_dir):
+    """A PATH of one directory: links to every program on PATH but tool."""
     bin_dir.mkdir()
     for directory in os.environ["PATH"].split(":"):
         if not os.path.isdir(directory):
             continue
         for name in os.listdir(directory):
-            if name != "cpio" and not (bin_dir / name).exists():
+            if name != tool and not (bin_dir / name).exists():
                 (bin_dir / name).symlink_to(os.path.join(directory, name))
-    result = build.make(env={"PATH": str(bin_dir)}, check=False)
+    return str(bin_dir)
+
+
+def test_missing_host_tool_is_named_with_the_fix(build, tmp_path):
+    result = build.make(env={"PATH": path_without("cpio", tmp_path / "bin")}, check=False)
     assert result.returncode != 0
     lines = [line for line in error_lines(result.stdout) if "missing host tools" in line]
     assert lines and "cpio" in lines[0] and "install-host-deps" in lines[0]
+
+
+def test_musl_without_musl_gcc_is_named(build, tmp_path):
+    build.set_config(TR_TOOLCHAIN_MUSL="y")
+    result = build.make(env={"PATH": path_without("musl-gcc", tmp_path / "bin")}, check=False)
+    assert result.returncode != 0
+    lines = [line for line in error_lines(result.stdout) if "missing host tools" in line]
+    assert lines and "musl-gcc" in lines[0] and "install-host-deps" in lines[0]
 
 
 class StallingServer:

@@ -210,3 +210,18 @@ def test_dl_dir_from_environment_reaches_sub_makes(build, tmp_path):
     build.make("hello-rebuild")
     assert (build.dl_dir / "hello-1.0.tar.gz").exists()
     assert not (TOPDIR / "hello-1.0.tar.gz").exists() and not (TOPDIR / '""').exists()
+
+
+def test_failing_step_names_the_step_the_log_and_its_last_lines(build, tmp_path):
+    src = tmp_path / "goodbye-src"
+    subprocess.run(["cp", "-a", str(TOPDIR / "support/testing/sources/goodbye"), str(src)], check=True)
+    (src / "goodbye.c").write_text((src / "goodbye.c").read_text().replace("return 0;", "return 0"))
+    (build.out / "local.mk").write_text(f"GOODBYE_OVERRIDE_SRCDIR = {src}\n")
+    result = build.make(check=False)
+    assert result.returncode != 0
+    log = build.package_dir("goodbye") / "build.log"
+    assert f"tinyroot: goodbye 1.0: Building failed, full log: {log}" in result.stdout
+    assert "tinyroot: goodbye 1.0: Building failed (exit status" in result.stdout
+    tail = result.stdout.split("last lines of")[1]
+    assert "error: expected" in tail                   # the compiler's words, from the log
+    assert not (build.package_dir("goodbye") / ".stamp_built").exists()
