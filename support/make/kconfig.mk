@@ -17,10 +17,10 @@ PACKAGE_SYMBOLS_MK := $(KCONFIG_DIR)/package-symbols.mk
 # dir/configs/*_defconfig); it is remembered in $(O) like the configuration.
 TR_EXTERNAL_FILE := $(O)/.tr-external
 ifeq ($(origin TR_EXTERNAL),undefined)
-TR_EXTERNAL := $(file <$(TR_EXTERNAL_FILE))
+TR_EXTERNAL := $(call read-file,$(TR_EXTERNAL_FILE))
 else
 override TR_EXTERNAL := $(if $(TR_EXTERNAL),$(abspath $(TR_EXTERNAL)))
-ifneq ($(TR_EXTERNAL),$(file <$(TR_EXTERNAL_FILE)))
+ifneq ($(TR_EXTERNAL),$(call read-file,$(TR_EXTERNAL_FILE)))
 $(shell mkdir -p $(O))
 $(file >$(TR_EXTERNAL_FILE),$(TR_EXTERNAL))
 endif

@@ -119,4 +119,4 @@ $(call write-file,$(WORK_MARKER),)
 .PHONY: all world
 all: world
 world: $(ROOTFS_DIR)/.stamp_images
-	@echo "$(if $(file <$(WORK_MARKER)),>>> Images in $(IMAGES_DIR),tinyroot: nothing to do: $(IMAGES_DIR) is up to date)"
+	@echo "$(if $(call read-file,$(WORK_MARKER)),>>> Images in $(IMAGES_DIR),tinyroot: nothing to do: $(IMAGES_DIR) is up to date)"

@@ -26,6 +26,10 @@ endef
 # list changes, even when the change removes a file from the list.
 VALUES_DIR := $(BUILD_DIR)/values
 value-file = $(VALUES_DIR)/$(1)$(call refresh-value-file,$(VALUES_DIR)/$(1),$(strip $(2)))
-refresh-value-file = $(if $(and $(wildcard $(1)),$(call same-text,$(file <$(1)),$(2))),,$(call write-file,$(1),$(2)))
+refresh-value-file = $(if $(and $(wildcard $(1)),$(call same-text,$(call read-file,$(1)),$(strip $(2)))),,$(call write-file,$(1),$(2)))
+# A file's text, whitespace-stripped: GNU make 4.3's $(file <) keeps the
+# last newline when its buffer grows while reading (files of a few hundred
+# bytes), and a value that never compares equal rebuilds on every make.
+read-file = $(strip $(file <$(1)))
 write-file = $(if $(wildcard $(dir $(1))),,$(shell mkdir -p $(dir $(1))))$(file >$(1),$(2))
 same-text = $(if $(1)$(2),$(and $(findstring $(1),$(2)),$(findstring $(2),$(1))),same)
