@@ -128,6 +128,15 @@ def test_static_toggle_rebuilds_busybox_only(rootfs_build):
     assert not rootfs_build.target("/lib64/ld-linux-x86-64.so.2").exists(), "stale loader left behind"
 
 
+def test_noop_make_on_the_default_image(default_image):
+    """Nothing changed: no step runs, the kernel least of all (its lists of
+    configuration files are long: a comparison of them that never matched
+    once reconfigured it on every make)."""
+    default_image.make()
+    out = default_image.make().stdout
+    assert steps_run(out) == set() and "nothing to do" in out, out
+
+
 def test_compression_switch_only_repacks(default_image):
     default_image.set_config(TR_ROOTFS_CPIO_XZ="y")
     try:
