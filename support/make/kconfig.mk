@@ -79,7 +79,9 @@ define load-defconfig
 	@echo "tinyroot: configuration written to $(CONFIG) from $(1)"
 endef
 
-%_defconfig: $(KCONFIG_DIR)
+# Only the goals: a pattern rule would also claim any file named *_defconfig
+# that is a prerequisite (an overlay may hold one).
+$(filter %_defconfig,$(MAKECMDGOALS)): $(KCONFIG_DIR)
 	$(if $(call find-defconfig,$@),,$(error no such defconfig: $@ (see make list-defconfigs)))
 	$(call load-defconfig,$(call find-defconfig,$@))
 

@@ -225,3 +225,25 @@ def test_failing_step_names_the_step_the_log_and_its_last_lines(build, tmp_path)
     tail = result.stdout.split("last lines of")[1]
     assert "error: expected" in tail                   # the compiler's words, from the log
     assert not (build.package_dir("goodbye") / ".stamp_built").exists()
+
+
+def test_overlay_and_post_build_script(build, tmp_path):
+    overlay = tmp_path / "overlay"
+    (overlay / "etc").mkdir(parents=True)
+    (overlay / "etc" / "motd").write_text("overlaid\n")
+    (overlay / "etc" / "board_defconfig").write_text("a file, not a make goal\n")
+    script = tmp_path / "post-build.sh"
+    script.write_text('#!/bin/sh\necho "$TARGET_DIR" >"$1/etc/post-build-ran"\n')
+    script.chmod(0o755)
+    config_before = build.config()
+    build.set_config(TR_ROOTFS_OVERLAY=f'"{overlay}"', TR_ROOTFS_POST_BUILD_SCRIPT=f'"{script}"')
+    build.make()
+    assert build.target("/etc/motd").read_text() == "overlaid\n"
+    assert build.target("/etc/board_defconfig").exists()
+    assert build.target("/etc/post-build-ran").read_text().strip() == str(build.out / "target")
+    assert {"etc/motd", "etc/post-build-ran"} <= cpio_names(build)
+    assert build.config()["TR_PACKAGE_HELLO"] == config_before["TR_PACKAGE_HELLO"]
+    # An edit in the overlay repacks the image, and only that.
+    (overlay / "etc" / "motd").write_text("edited\n")
+    assert steps_run(build.make().stdout) == {("rootfs", "Assembling"), ("rootfs", "Packing")}
+    assert build.target("/etc/motd").read_text() == "edited\n"
