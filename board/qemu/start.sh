@@ -479,6 +479,9 @@ if [ "$have_exec" = y ]; then
 	if [ "$panicked" = y ]; then
 		fail 255 "--exec: the kernel panicked before the command reported its exit status"
 	fi
+	if [ "$qemu_status" -ne 0 ]; then
+		fail 255 "--exec: QEMU exited with status $qemu_status before the command reported its exit status"
+	fi
 	printf '%s: --exec: the VM ended (QEMU status %s) without the line "tinyroot: exit status N": --exec needs the C init (System → Init (PID 1): C init (tinyinit))\n' \
 		"$me" "$qemu_status" >&2
 	exit 255

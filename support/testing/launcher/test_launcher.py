@@ -703,6 +703,14 @@ def test_exec_without_the_c_init(vm):
     assert "tinytest-booted" in stdout
 
 
+def test_exec_qemu_failure_is_not_blamed_on_the_init(vm):
+    out = vm(EXEC_INIT)
+    status, _, stderr, _ = boot(out, "--exec", "true", "--", "-no-such-option")
+    assert status == 255
+    assert stderr.splitlines()[-1] == (
+        "start.sh: --exec: QEMU exited with status 1 before the command reported its exit status")
+
+
 def test_exec_kernel_panic(vm):
     out = vm(EXEC_INIT)
     status, _, stderr, _ = boot(out, "--exec", "true", "--append", "rdinit=/x init=/x")
