@@ -84,6 +84,8 @@ def test_each_init_boots(default_image, rootfs_build, init):
     assert rootfs_build.target("/etc/inittab").exists() == (init == "TR_INIT_BUSYBOX")
     if init == "TR_INIT_SCRIPT":
         assert "job control turned off" in vm.output  # the tutorial's, as it was
+    else:
+        assert "root@tinyroot:/# " in vm.output       # /etc/profile's prompt
 
 
 @pytest.mark.parametrize("compression,magic", [
