@@ -215,3 +215,43 @@ def test_ctrl_c_during_build_then_resume(build):
     build.set_config(TR_TEST_BUILD_SECONDS="0")
     build.make()
     assert build.target("/usr/bin/goodbye").exists()
+
+
+def test_concurrent_builds_share_the_download_dir(tmp_path, package_tree):
+    """Two builds at once, one download directory: the lock makes the second
+    wait, then take the first one's verified copy instead of fetching again."""
+    import functools
+    import http.server
+    from conftest import QuietHandler
+
+    requests = []
+
+    class SlowHandler(QuietHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            time.sleep(1.5)
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(SlowHandler, directory=str(package_tree.mirror)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    builds = []
+    try:
+        for name in ("one", "two"):
+            b = Build(tmp_path / name, tmp_path / "dl", external=package_tree.external)
+            b.make("test_defconfig")
+            b.set_config(TR_PRIMARY_SITE='""', TR_TEST_UPSTREAM_SITE=f'"{url}"')
+            builds.append(b)
+        env = dict(os.environ, TR_DL_DIR=str(tmp_path / "dl"))
+        procs = [subprocess.Popen(["make", f"O={b.out}", f"TR_EXTERNAL={b.external}", "hello-source"],
+                                  cwd=TOPDIR, env=env, text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT) for b in builds]
+        outputs = [p.communicate(timeout=120)[0] for p in procs]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert requests.count("/hello-1.0.tar.gz") == 1, requests
+    assert sha256(tmp_path / "dl" / "hello-1.0.tar.gz") == sha256(package_tree.mirror / "hello-1.0.tar.gz")
+    assert no_partial_files(tmp_path / "dl") == []
