@@ -16,6 +16,10 @@ $(ROOTFS_STAMPS): | host-deps
 ROOTFS_OVERLAYS := $(foreach d,$(call qstrip,$(TR_ROOTFS_OVERLAY)),$(call config-path,$(d)))
 ROOTFS_POST_BUILD_SCRIPT := $(call config-path,$(call qstrip,$(TR_ROOTFS_POST_BUILD_SCRIPT)))
 ROOTFS_INSTALLED := $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/.stamp_installed)
+# The packages, each after its dependencies: a package's files win over
+# those of what it builds on.
+deps-first = $(foreach p,$(1),$(call deps-first,$($(call uppercase,$(p))_DEPENDENCIES)) $(p))
+ROOTFS_PACKAGES := $(call uniq,$(call deps-first,$(PACKAGES)))
 
 $(ROOTFS_DIR)/.stamp_target: $(ROOTFS_INSTALLED) $(TOPDIR)/support/make/rootfs.mk \
 	$(call value-file,rootfs.target,$(PACKAGES) $(ROOTFS_OVERLAYS) $(ROOTFS_POST_BUILD_SCRIPT)) \
@@ -26,7 +30,7 @@ $(ROOTFS_DIR)/.stamp_target: $(ROOTFS_INSTALLED) $(TOPDIR)/support/make/rootfs.m
 define target-cmds
 rm -rf $(TARGET_DIR_FINAL)
 mkdir -p $(TARGET_DIR_FINAL)
-$(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/target/. $(TARGET_DIR_FINAL)/$(newline))
+$(foreach p,$(ROOTFS_PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/target/. $(TARGET_DIR_FINAL)/$(newline))
 $(if $(TR_STATIC),,$(TOPDIR)/support/scripts/copy-shared-libs $(TARGET_DIR_FINAL))
 $(foreach d,$(ROOTFS_OVERLAYS),rsync -a --exclude=.git $(d)/ $(TARGET_DIR_FINAL)/$(newline))
 $(if $(ROOTFS_POST_BUILD_SCRIPT),TARGET_DIR=$(TARGET_DIR_FINAL) IMAGES_DIR=$(IMAGES_DIR) BUILD_DIR=$(BUILD_DIR) \
@@ -98,7 +102,7 @@ endef
 define images-cmds
 rm -rf $(IMAGES_DIR).tmp
 mkdir -p $(IMAGES_DIR).tmp
-$(foreach p,$(PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DIR).tmp/$(newline))
+$(foreach p,$(ROOTFS_PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DIR).tmp/$(newline))
 find $(TARGET_DIR_FINAL) -newermt @$(SOURCE_DATE_EPOCH) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(embedded-initramfs-cmds),$(cpio-cmds))
 $(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildcard $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/images/*.qemu.conf)) \

@@ -13,6 +13,9 @@ lowercase = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst 
 	O,o,$(subst P,p,$(subst Q,q,$(subst R,r,$(subst S,s,$(subst T,t,$(subst U,u,$(subst V,v,$(subst \
 	W,w,$(subst X,x,$(subst Y,y,$(subst Z,z,$(1)))))))))))))))))))))))))))
 
+# The words of a list without repeats, each where it first appears.
+uniq = $(if $(1),$(firstword $(1)) $(call uniq,$(filter-out $(firstword $(1)),$(1))))
+
 # A path from the configuration: absolute as given, otherwise relative to the tree.
 config-path = $(if $(1),$(abspath $(if $(filter /%,$(1)),$(1),$(TOPDIR)/$(1))))
 
