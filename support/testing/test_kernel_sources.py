@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from conftest import TOPDIR, Build
+from conftest import IMAGE_DL_DIR, TOPDIR, Build
 
 PATCH = TOPDIR / "package/linux/5.15.6/0001-libsubcmd-fix-use-after-free-for-realloc-0.patch"
 
@@ -111,3 +111,33 @@ def test_signed_list_is_checked(tmp_path, tampered):
         assert result.returncode == 0, result.stdout
         record = (b.dl_dir / "linux-5.15.6.tar.xz.sha256").read_text()
         assert record.startswith(digest) and "signature checked" in record
+
+
+@pytest.mark.parametrize("version,series", [("TR_PACKAGE_LINUX_6_12", "6.12.61"),
+                                            ("TR_PACKAGE_LINUX_6_6", "6.6.119"),
+                                            ("TR_PACKAGE_LINUX_6_1", "6.1.159"),
+                                            ("TR_PACKAGE_LINUX_5_15", "5.15.197")])
+def test_pinned_versions_come_from_kernel_org(tmp_path, version, series):
+    """Offline here: the download must try kernel.org's directory for the
+    series with the pinned hash (no hash list), and say so when it fails."""
+    b = kernel_only_build(tmp_path, {version: "y", "TR_PRIMARY_SITE": '""'})
+    result = b.make("linux-source", check=False, timeout=300)
+    log = (b.package_dir("linux", series) / "download.log").read_text()
+    major = series.split(".")[0]
+    assert f"trying https://cdn.kernel.org/pub/linux/kernel/v{major}.x/linux-{series}.tar.xz" in log
+    assert "sha256sums.asc" not in log
+    if result.returncode != 0:  # no internet
+        assert f"linux-{series}.tar.xz: no site could provide it" in result.stdout
+
+
+@pytest.mark.parametrize("compression", ["LZ4", "ZSTD"])
+def test_kernel_image_compression_choices_stick(tmp_path, compression):
+    """The kernel image compression reaches the kernel's configuration (the
+    default's gzip and the floppy's xz are built and booted elsewhere)."""
+    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b.make("qemu_x86_64_defconfig")
+    b.set_config(TR_PACKAGE_BUSYBOX="n", **{f"TR_PACKAGE_LINUX_COMPRESSION_{compression}": "y"})
+    b.make("linux-configure")
+    config = (b.package_dir("linux", "6.1-debian") / "src/.config").read_text().splitlines()
+    assert f"CONFIG_KERNEL_{compression}=y" in config
+    assert "CONFIG_KERNEL_GZIP=y" not in config
