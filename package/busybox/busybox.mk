@@ -31,7 +31,7 @@ define BUSYBOX_CONFIGURE_CMDS
 $(if $(TR_PACKAGE_BUSYBOX_CONFIG_DEFCONFIG),$(BUSYBOX_MAKE) defconfig)
 $(if $(TR_PACKAGE_BUSYBOX_CONFIG_SMALL),$(BUSYBOX_MAKE) allnoconfig)
 $(if $(TR_PACKAGE_BUSYBOX_CONFIG_CUSTOM),cp $(BUSYBOX_CUSTOM_CONFIG) $(SRC_DIR)/.config)
-printf '%s\n' '$(subst $(newline),' ',$(BUSYBOX_DERIVED_FRAGMENT))' >$(SRC_DIR)/tinyroot.fragment
+$(call lines-to-file,BUSYBOX_DERIVED_FRAGMENT,$(SRC_DIR)/tinyroot.fragment)
 $(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config \
 	$(if $(TR_PACKAGE_BUSYBOX_CONFIG_SMALL),$(BUSYBOX_PKGDIR)/busybox-small.fragment) $(SRC_DIR)/tinyroot.fragment
 (yes "" || true) | $(BUSYBOX_MAKE) oldconfig >/dev/null

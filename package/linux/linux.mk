@@ -51,7 +51,7 @@ LINUX_DERIVED_FRAGMENTS = $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(SRC_DIR)/initr
 
 define LINUX_CONFIGURE_CMDS
 $(if $(LINUX_BASE_CONFIG),$(LINUX_MAKE) $(LINUX_BASE_CONFIG),cp $(LINUX_CUSTOM_CONFIG) $(SRC_DIR)/.config)
-$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),printf '%s\n' '$(subst $(newline),' ',$(LINUX_INITRAMFS_FRAGMENT))' >$(SRC_DIR)/initramfs.fragment)
+$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(call lines-to-file,LINUX_INITRAMFS_FRAGMENT,$(SRC_DIR)/initramfs.fragment))
 $(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config $(LINUX_FRAGMENTS) $(LINUX_DERIVED_FRAGMENTS)
 $(LINUX_MAKE) olddefconfig
 $(TOPDIR)/support/kconfig/fragments check $(SRC_DIR)/.config $(LINUX_FRAGMENTS) $(LINUX_DERIVED_FRAGMENTS) \

@@ -24,6 +24,10 @@ define newline
 
 endef
 
+# $(call lines-to-file,VARIABLE,FILE): a shell command writing the lines of a
+# multi-line variable (a define, named so its commas are safe) to FILE.
+lines-to-file = printf '%s\n' '$(subst $(newline),' ',$($(1)))' >$(2)
+
 # $(call value-file,NAME,VALUE): the path of a file that holds VALUE and is
 # rewritten only when VALUE changes. A step that depends on it reruns when a
 # list changes, even when the change removes a file from the list.
