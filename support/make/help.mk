@@ -32,7 +32,7 @@ help:
 	@echo '                           QEMU_ARGS: extra QEMU arguments, e.g. QEMU_ARGS="-smp 2"'
 	@echo
 	@echo 'Measuring:'
-	@echo '  graph-build            - draw time per package and step into $$O/graphs/build.svg'
+	@echo '  graph-build            - draw the last build as a timeline: $$O/graphs/build.png, .svg'
 	@echo '  bench                  - build and boot the default and the tutorial recipe, side by side;'
 	@echo '                           results in $$O/bench/ (BENCH_ARGS="--skip-slow --write-docs")'
 	@echo

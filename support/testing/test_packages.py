@@ -187,7 +187,7 @@ def test_graph_build_draws_every_package(build):
     build.make()
     build.make("graph-build")
     svg = (build.out / "graphs" / "build.svg").read_text()
-    assert svg.startswith("<svg")
+    assert "<svg" in svg
     for name in ("hello", "goodbye", "libgreet", "rootfs"):
         assert f">{name}</text>" in svg
 
