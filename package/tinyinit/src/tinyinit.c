@@ -48,8 +48,8 @@
 #define DEFAULT_PATH "/sbin:/usr/sbin:/bin:/usr/bin"
 
 struct config {
-	const char *root;       /* TINYINIT_ROOT (tests): prefix of every path */
-	const char *console;    /* TINYINIT_CONSOLE (tests): the console device */
+	const char *root;       /* prefix of every path: "" but in test builds */
+	const char *console;    /* the console device; NULL: look it up */
 	char shell[256];
 	char loglevel[16];      /* empty: leave printk alone */
 	bool respawn;
@@ -210,14 +210,19 @@ static void read_loglevel(struct config *cfg)
 static void read_config(struct config *cfg)
 {
 	char value[256];
-	const char *console = getenv("TINYINIT_CONSOLE");
 
-	*cfg = (struct config){ .root = getenv("TINYINIT_ROOT"),
-				.console = console && *console ? console : NULL,
-				.shell = TINYINIT_SHELL,
+	*cfg = (struct config){ .root = "", .shell = TINYINIT_SHELL,
 				.respawn = TINYINIT_RESPAWN };
-	if (!cfg->root)
-		cfg->root = "";
+#ifdef TINYINIT_TEST_HOOKS
+	/* Only in the tests' builds: the kernel hands unknown boot parameters to
+	 * PID 1 as environment variables, and these would redirect the image's
+	 * init. */
+	const char *root = getenv("TINYINIT_ROOT"), *console = getenv("TINYINIT_CONSOLE");
+	if (root)
+		cfg->root = root;
+	if (console && *console)
+		cfg->console = console;
+#endif
 
 	if (take_env("tinyinit_shell", value, sizeof value) && *value)
 		strcpy(cfg->shell, value);

@@ -52,11 +52,16 @@ def make_env():
     return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
 
+# Every test build: the hooks (TINYINIT_ROOT, TINYINIT_CONSOLE) the tests run
+# the init with; the image's init is built without them.
+TEST_HOOKS = "-DTINYINIT_TEST_HOOKS"
+
+
 def build_tinyinit(dest, cppflags=f"-DTINYINIT_GRACE_MS={int(GRACE * 1000)}", **make_vars):
     """Copies the sources to dest/src and builds there; returns (binary, make's output)."""
     src = Path(dest) / "src"
     shutil.copytree(SRC, src)
-    args = [f"{k}={v}" for k, v in make_vars.items()] + [f"CPPFLAGS={cppflags}"]
+    args = [f"{k}={v}" for k, v in make_vars.items()] + [f"CPPFLAGS={TEST_HOOKS} {cppflags}"]
     result = subprocess.run(["make", "-C", str(src)] + args, env=make_env(), text=True, timeout=120,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert result.returncode == 0, f"make {' '.join(args)} failed:\n{result.stdout}"
@@ -70,14 +75,14 @@ PACKAGE_CONFIG = ('#define TINYINIT_LOGLEVEL "3,4,1,7"\n'
 
 
 def build_package_style(dest, cflags="-O2", cppflags=""):
-    """Builds as package/tinyinit/tinyinit.mk does: the menu's choices in
-    tinyroot-config.h, forced in with -include; returns make's output (the
-    binary is dest/src/tinyinit)."""
+    """Builds as package/tinyinit/tinyinit.mk does (plus the test hooks): the
+    menu's choices in tinyroot-config.h, forced in with -include; returns
+    make's output (the binary is dest/src/tinyinit)."""
     src = Path(dest) / "src"
     shutil.copytree(SRC, src)
     (src / "tinyroot-config.h").write_text(PACKAGE_CONFIG)
     make = ["make", "-C", str(src), "CC=gcc", f"CFLAGS={cflags}",
-            f"CPPFLAGS={cppflags} -include tinyroot-config.h", "LDFLAGS=-static"]
+            f"CPPFLAGS={TEST_HOOKS} {cppflags} -include tinyroot-config.h", "LDFLAGS=-static"]
     return subprocess.run(make, env=make_env(), check=True, text=True, timeout=120,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
 
