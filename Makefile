@@ -13,11 +13,15 @@ MAKEFLAGS += --no-print-directory --no-builtin-rules --no-builtin-variables
 # Stamps are never intermediate files: make must not delete them.
 .SECONDARY:
 
-TOPDIR := $(CURDIR)
+# GNU make splits paths at spaces and takes ':' for a rule: a path with
+# either cannot work. $(call make-safe-path,WHAT,PATH,FIX) stops at once.
+make-safe-path = $(if $(or $(filter-out 1,$(words $(2))),$(findstring :,$(2))),$(error \
+	$(1)'$(2)': GNU make cannot build with a space or ':' in this path; $(3)),$(2))
+TOPDIR := $(call make-safe-path,the tinyroot tree at ,$(CURDIR),move or clone it to a path without them)
 
 # O=dir: out-of-tree build; every generated file, .config included, lives there.
 O ?= $(TOPDIR)/output
-override O := $(abspath $(O))
+override O := $(abspath $(call make-safe-path,O=,$(O),give O= a directory without them))
 BUILD_DIR := $(O)/build
 IMAGES_DIR := $(O)/images
 CONFIG := $(O)/.config
@@ -32,6 +36,16 @@ else
 Q := @
 endif
 
+# The builder's environment must not reach what is built: C formats and
+# messages (dates, decimal points), UTC, and modes from umask 0022. The
+# menus keep the user's locale: they draw its characters and build nothing.
+INTERACTIVE_GOALS := menuconfig nconfig config oldconfig
+ifeq ($(filter $(INTERACTIVE_GOALS),$(MAKECMDGOALS)),)
+export LC_ALL := C
+endif
+export TZ := UTC
+BUILD_UMASK := 0022
+
 # Goals that work without a configuration (or create one).
 NO_CONFIG_GOALS := help list-defconfigs clean distclean menuconfig nconfig config oldconfig \
 	olddefconfig savedefconfig defconfig %_defconfig check check-slow bench
@@ -42,7 +56,14 @@ BUILD_GOALS := $(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS))
 .PHONY: all FORCE
 FORCE:
 
-ifneq ($(CONFIG_GOALS),)
+ifneq ($(shell umask),$(BUILD_UMASK))
+# make cannot set the umask of its recipes: run again under it.
+$(sort all $(MAKECMDGOALS)): tr-with-umask ; @:
+.PHONY: tr-with-umask
+tr-with-umask:
+	$(Q)umask $(BUILD_UMASK) && $(MAKE) $(MAKECMDGOALS)
+RESTARTED_GOALS := y
+else ifneq ($(CONFIG_GOALS),)
 ifneq ($(BUILD_GOALS),)
 # A mix such as `make foo_defconfig all`: run each goal in turn, as the kernel does.
 $(MAKECMDGOALS): tr-goals-in-turn ; @:
@@ -53,7 +74,7 @@ MIXED_GOALS := y
 endif
 endif
 
-ifneq ($(MIXED_GOALS),y)
+ifeq ($(MIXED_GOALS)$(RESTARTED_GOALS),)
 include support/make/utils.mk
 include support/make/download.mk
 include support/make/kconfig.mk

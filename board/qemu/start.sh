@@ -73,7 +73,9 @@ Options:
                       gtk or sdl (default: QEMU's default, needs \$DISPLAY or
                       \$WAYLAND_DISPLAY); ignored with the serial console
   --accel ACCEL       kvm, tcg or auto (default auto: KVM when a quick probe
-                      shows it runs guest code, else TCG, with a note)
+                      shows it runs guest code, else TCG, with a note; the
+                      verdict is kept for this host boot in
+                      ~/.cache/tinyroot/kvm-probe)
   --machine TYPE      pc, q35 or microvm
   --mem MIB           memory in MiB
   --cpus N            number of CPUs
@@ -185,6 +187,41 @@ kvm_works() {
 	*) kvm_problem="QEMU with KVM failed (status $status)" ;;
 	esac
 	return 1
+}
+
+# The probe's verdict holds until the host reboots, /dev/kvm is replaced or
+# re-permissioned, the user's groups change or QEMU is updated: kept per
+# user in ~/.cache (root and CI have no XDG_RUNTIME_DIR), under that key,
+# only the first run on a host pays for the probe.
+kvm_cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/tinyroot/kvm-probe
+kvm_cache_key() {
+	local qemu_path
+	qemu_path=$(command -v "$qemu_bin")
+	printf '%s|%s|%s|%s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)" \
+		"$(stat -c '%i %z' /dev/kvm 2>/dev/null)" "$(id -G)" \
+		"$qemu_path $(stat -L -c '%i %y' "$qemu_path")"
+}
+kvm_works_cached() {
+	local key verdict
+	key=$(kvm_cache_key)
+	if [ -f "$kvm_cache" ] && [ "$(head -n 1 "$kvm_cache")" = "$key" ]; then
+		verdict=$(sed -n 2p "$kvm_cache")
+		kvm_problem=$(sed -n 3p "$kvm_cache")
+		[ "$verdict" = works ]
+		return
+	fi
+	verdict=fails
+	if kvm_works; then
+		verdict=works
+	fi
+	# A cache that cannot be written only costs the next run the probe.
+	if mkdir -p -- "${kvm_cache%/*}" 2>/dev/null &&
+		printf '%s\n%s\n%s\n' "$key" "$verdict" "$kvm_problem" >"$kvm_cache.$$" 2>/dev/null; then
+		mv -f -- "$kvm_cache.$$" "$kvm_cache"
+	else
+		rm -f -- "$kvm_cache.$$"
+	fi
+	[ "$verdict" = works ]
 }
 
 # --- options -----------------------------------------------------------------
@@ -344,7 +381,7 @@ fi
 
 accel=$opt_accel
 if [ "$accel" = auto ]; then
-	if kvm_works; then
+	if kvm_works_cached; then
 		accel=kvm
 	else
 		printf '%s: KVM does not work here (%s); using TCG, which is slower\n' "$me" "$kvm_problem" >&2

@@ -7,4 +7,5 @@
 ifneq ($(and $(filter environment,$(origin TR_DL_DIR)),$(TR_DL_DIR)),)
 override TR_DL_DIR := $(TR_DL_DIR)
 endif
-DL_DIR = $(call config-path,$(or $(call qstrip,$(TR_DL_DIR)),dl))
+DL_DIR_FIX := set TR_DL_DIR to a directory without them
+DL_DIR = $(call config-path,$(call make-safe-path,TR_DL_DIR=,$(or $(call qstrip,$(TR_DL_DIR)),dl),$(DL_DIR_FIX)))

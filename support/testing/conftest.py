@@ -25,6 +25,13 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long builds, run by make check-slow")
 
 
+@pytest.fixture(autouse=True)
+def session_cache_home(tmp_path_factory, monkeypatch):
+    """What the tools cache per user (start.sh's KVM verdict) goes to one
+    directory of the session's, not to the home of the user running it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache-home"))
+
+
 class Build:
     """One O= build directory and the make that drives it."""
 
@@ -77,6 +84,15 @@ class Build:
 
     def target(self, path):
         return self.out / "target" / path.lstrip("/")
+
+
+def copy_of_the_tree(dest):
+    """The tinyroot tree (its history included, for SOURCE_DATE_EPOCH) at
+    dest: another checkout of the same commit, with the same changes."""
+    dest.mkdir(parents=True)
+    parts = [".git", "Makefile", "Config.in", "package", "board", "configs", "support"]
+    subprocess.run(["cp", "-a"] + [str(TOPDIR / p) for p in parts] + [str(dest)], check=True)
+    return dest
 
 
 def make_tarball(sources, name, version, mirror):

@@ -478,6 +478,20 @@ def test_kvm_probe_success(tmp_path, out):
     assert option(result.stdout.splitlines(), "-accel") == ["kvm"]
 
 
+@needs_dev_kvm
+def test_kvm_probe_verdict_is_kept_until_qemu_changes(tmp_path, out):
+    calls = tmp_path / "probes"
+    env = fake_qemu(tmp_path, f"echo >>{calls}; exit 1")
+    for _ in range(2):
+        result = run("--output", out, "--dry-run", env=env)
+        assert option(result.stdout.splitlines(), "-accel") == ["tcg"]
+        assert "status 1" in result.stderr  # the note, cached or not
+    assert len(calls.read_text().splitlines()) == 1
+    os.utime(tmp_path / "fakebin" / QEMU)  # an updated QEMU: probed again
+    run("--output", out, "--dry-run", env=env)
+    assert len(calls.read_text().splitlines()) == 2
+
+
 def test_probe_boot_sector_runs_under_tcg(tmp_path):
     """The probe's guest, under TCG: it must exit with 85, proving the probe
     would see a working KVM. Uses start.sh's own bytes."""
