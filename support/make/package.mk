@@ -20,8 +20,11 @@
 #                        every build (as with NAME_OVERRIDE_SRCDIR)
 #   NAME_HASH_FILE       default package/<name>/<name>.hash
 #   NAME_HASH_LIST       a list of checksums the sites publish beside the
-#                        tarball (sha256sum format, e.g. kernel.org's
-#                        sha256sums.asc), for versions with no pinned hash
+#                        tarball (sha256sum format, clear-signed, e.g.
+#                        kernel.org's sha256sums.asc), for versions with no
+#                        pinned hash
+#   NAME_HASH_LIST_KEYRING  binary keyring (gpg --export) of the key that
+#                        signs that list: gpgv accepts no other
 #   NAME_DEBIAN_SOURCE   Debian source package whose .orig tarball is the
 #                        same file (verified by the same hash)
 #   NAME_DEBIAN_DEB      BINPKG:PATH, the source inside a Debian binary
@@ -60,6 +63,8 @@ PACKAGES := $(notdir $(ENABLED_PACKAGE_DIRS))
 $(foreach d,$(ENABLED_PACKAGE_DIRS),$(eval $(call package-var,$(d))_PKGDIR := $(d))$(eval include $(d)/$(notdir $(d)).mk))
 
 GLOBAL_PATCH_DIRS := $(foreach d,$(call qstrip,$(TR_GLOBAL_PATCH_DIR)),$(call config-path,$(d)))
+# The configuration is read: the download directory is fixed, and checked, now.
+DL_DIR := $(DL_DIR)
 PRIMARY_SITE := $(call qstrip,$(TR_PRIMARY_SITE))
 BACKUP_SITE := $(call qstrip,$(TR_BACKUP_SITE))
 
@@ -171,6 +176,7 @@ $(TOPDIR)/support/download/download --dl-dir $(DL_DIR) --file $($(PKG)_SOURCE) \
 	$(foreach site,$(call qstrip,$($(PKG)_SITE)),--site $(site)) \
 	$(if $(BACKUP_SITE),--backup $(BACKUP_SITE)) \
 	$(if $($(PKG)_HASH_LIST),--hash-list $($(PKG)_HASH_LIST)) \
+	$(if $($(PKG)_HASH_LIST_KEYRING),--hash-list-keyring $($(PKG)_HASH_LIST_KEYRING)) \
 	$(if $(TR_DEBIAN_ARCHIVE),$(if $($(PKG)_DEBIAN_SOURCE),--debian-source $($(PKG)_DEBIAN_SOURCE)) \
 		$(if $($(PKG)_DEBIAN_DEB),--debian-deb $($(PKG)_DEBIAN_DEB))) \
 	$(if $(TR_DL_REFRESH),--refresh)
@@ -187,17 +193,18 @@ $(TOPDIR)/support/download/check-hash $($(PKG)_HASH_FILE) $($(PKG)_SOURCE) $(DL_
 tar -xf $(DL_DIR)/$($(PKG)_SOURCE) -C $(SRC_DIR) --strip-components=1 --no-same-owner
 endef
 
+# Modes as git keeps them (executable or not), whatever the checkout's umask gave.
 $(BUILD_DIR)/%/.stamp_rsynced:
 	$(Q)if [ ! -e $@ ] || [ $(SOURCE_FILE) -nt $@ ]; then rm -rf $(SRC_DIR) $@; fi
 	$(Q)mkdir -p $(SRC_DIR)
-	$(Q)if [ -n "$$(rsync -a --omit-dir-times --itemize-changes --exclude=.git $($(PKG)_LOCAL_SRCDIR)/ $(SRC_DIR)/)" ] \
+	$(Q)if [ -n "$$(rsync -a --chmod=u=rwX,go=rX --omit-dir-times --itemize-changes --exclude=.git $($(PKG)_LOCAL_SRCDIR)/ $(SRC_DIR)/)" ] \
 		|| [ ! -e $@ ]; then \
 		echo ">>> $($(PKG)_NAME) $($(PKG)_VERSION) Synced from $($(PKG)_LOCAL_SRCDIR)"; \
-		echo "local $($(PKG)_LOCAL_SRCDIR)" >$(@D)/source-origin; \
-		echo 1 >$(WORK_MARKER); touch $@; fi
+		$(TOPDIR)/support/scripts/write-manifest --local-source $($(PKG)_LOCAL_SRCDIR) $(SRC_DIR) \
+			>$(@D)/source-origin && echo 1 >$(WORK_MARKER) && touch $@; fi
 
 $(BUILD_DIR)/%/.stamp_patched:
-	$(call run-step,patch,Patching,$(TOPDIR)/support/scripts/apply-patches $(SRC_DIR) $($(PKG)_PATCH_DIRS))
+	$(call run-step,patch,Patching,$(TOPDIR)/support/scripts/apply-patches $(SRC_DIR) $(@D)/applied-patches $($(PKG)_PATCH_DIRS))
 
 $(BUILD_DIR)/%/.stamp_configured:
 	$(call run-step,configure,Configuring,$(sysroot-cmds)$(newline)$($(PKG)_CONFIGURE_CMDS))

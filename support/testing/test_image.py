@@ -64,7 +64,7 @@ def test_default_image_boots_to_a_working_shell(default_image):
 
 def test_manifest_lists_every_source(default_image):
     manifest = json.loads((default_image.out / "images" / "manifest.json").read_text())
-    by_name = {entry["name"]: entry for entry in manifest}
+    by_name = {entry["name"]: entry for entry in manifest["packages"]}
     assert by_name["busybox"]["version"] == "1.35.0"
     assert by_name["busybox"]["sha256"] == \
         "faeeb244c35a348a334f4a59e44626ee870fb07b6884d68c10ae8bc19f83a694"
@@ -72,7 +72,7 @@ def test_manifest_lists_every_source(default_image):
     recorded = (IMAGE_DL_DIR / "linux-source-6.1.tar.xz.sha256").read_text().split()[0]
     assert by_name["linux"]["sha256"] == recorded
     assert by_name["linux"]["origin"]
-    assert by_name["tinyinit"]["origin"].startswith("local ")
+    assert by_name["tinyinit"]["origin"] == "local package/tinyinit/src"
 
 
 @pytest.mark.parametrize("init", ["TR_INIT_SCRIPT", "TR_INIT_BUSYBOX", "TR_INIT_TINYINIT"])
