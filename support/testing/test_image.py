@@ -151,17 +151,6 @@ def test_compression_switch_only_repacks(default_image):
         default_image.make()
 
 
-def test_reproducible_initramfs(tmp_path):
-    images = []
-    for name in ("one", "two"):
-        b = Build(tmp_path / name / "out", IMAGE_DL_DIR)
-        b.make("qemu_x86_64_defconfig")
-        b.set_config(TR_PACKAGE_LINUX="n")
-        b.make(env={"SOURCE_DATE_EPOCH": "1700000000"})
-        images.append((b.out / "images" / "rootfs.cpio.gz").read_bytes())
-    assert images[0] == images[1]
-
-
 def test_build_as_an_ordinary_user(tmp_path):
     user = "trbuild"
     if subprocess.run(["id", user], capture_output=True).returncode != 0:

@@ -147,7 +147,7 @@ def test_manifest_refuses_a_package_without_its_patch_record(tmp_path):
                              "manifests listed patches); make busybox-dirclean and build again\n")
 
 
-# --- two checkouts, two O=, one manifest ---------------------------------------------
+# --- two checkouts, two O=: one initramfs, one manifest -----------------------------
 
 def build_rootfs(root, patch_dir):
     """The default configuration without the kernel (BusyBox, tinyinit,
@@ -156,17 +156,19 @@ def build_rootfs(root, patch_dir):
     b = Build(root / "out", IMAGE_DL_DIR)
     b.make("qemu_x86_64_defconfig", cwd=tree)
     b.set_config(TR_PACKAGE_LINUX="n", TR_GLOBAL_PATCH_DIR=f'"{patch_dir}"')
-    b.make(cwd=tree)
+    b.make(cwd=tree, env={"SOURCE_DATE_EPOCH": "1700000000"})
     return b
 
 
-def test_two_checkouts_give_the_same_complete_manifest(tmp_path):
+def test_two_checkouts_give_the_same_initramfs_and_complete_manifest(tmp_path):
     patch = tmp_path / "patches" / "busybox" / "0001-manifest-test.patch"
     patch.parent.mkdir(parents=True)
     patch.write_text(BUSYBOX_PATCH)
     a = build_rootfs(tmp_path / "a", tmp_path / "patches")
     b = build_rootfs(tmp_path / "b", tmp_path / "patches")
 
+    initramfs = (a.out / "images" / "rootfs.cpio.gz").read_bytes()
+    assert (b.out / "images" / "rootfs.cpio.gz").read_bytes() == initramfs
     text = (a.out / "images" / "manifest.json").read_bytes()
     assert (b.out / "images" / "manifest.json").read_bytes() == text
     manifest = json.loads(text)
