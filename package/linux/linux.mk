@@ -14,6 +14,7 @@ LINUX_COMPRESSION = $(firstword $(foreach c,GZIP XZ LZ4 ZSTD,$(if $(TR_PACKAGE_L
 # what the image needs whatever the base, before the long build starts.
 LINUX_FRAGMENTS = \
 	$(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),$(LINUX_BOARD_DIR)/linux.fragment \
+		$(if $(TR_PACKAGE_LINUX_NETWORK),$(LINUX_BOARD_DIR)/linux-net.fragment) \
 		$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/linux-graphical.fragment)) \
 	$(if $(LINUX_BASE_CONFIG),$(LINUX_PKGDIR)/pvpanic.fragment) \
 	$(LINUX_PKGDIR)/compression-$(LINUX_COMPRESSION).fragment \
@@ -69,6 +70,9 @@ define LINUX_INSTALL_IMAGES_CMDS
 cp $(SRC_DIR)/arch/x86/boot/bzImage $(IMAGES_DIR)/bzImage
 { echo "QEMU_GRAPHICAL_CAPABLE=$$(grep -q '^CONFIG_VGA_CONSOLE=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_POWEROFF=$$(grep -q '^CONFIG_ACPI=y' $(SRC_DIR)/.config && echo acpi || echo reboot)"; \
+  echo "QEMU_NET_CAPABLE=$$(grep -q '^CONFIG_VIRTIO_NET=y' $(SRC_DIR)/.config && echo y || echo n)"; \
+  echo "QEMU_SHARE_CAPABLE=$$(grep -q '^CONFIG_NET_9P_VIRTIO=y' $(SRC_DIR)/.config && \
+	grep -q '^CONFIG_9P_FS=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "KERNEL_RELEASE=$$($(LINUX_MAKE) -s kernelrelease)"; } >$(IMAGES_DIR)/linux.qemu.conf
 endef
 
