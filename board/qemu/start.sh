@@ -15,6 +15,37 @@
 #   QEMU_POWEROFF           acpi | reboot (the kernel has no ACPI: the VM ends
 #                           through a reboot, which -no-reboot turns into an
 #                           exit; microvm then needs reboot=t, a triple fault)
+#   QEMU_NET                user | restricted | none: the VM's network (below)
+#   QEMU_FORWARDS           [tcp:|udp:]HOSTPORT:GUESTPORT ..., space-separated:
+#                           ports of the host's 127.0.0.1 forwarded to the VM
+#                           (dropped with the network)
+#   QEMU_NET_CAPABLE        y when the kernel has virtio-net, else n: the VM
+#                           then has no network device
+#   QEMU_SHARE_CAPABLE      y when the kernel has 9p over virtio (--share)
+#   QEMU_SSH                y when the image has the SSH server (dropbear)
+#   QEMU_SSH_HOST_KEYS      first-boot | build-time: with build-time keys,
+#                           images/known_hosts holds the server's key
+#
+# Network: QEMU user networking (no privileges needed) with a virtio NIC; the
+# guest gets 10.0.2.15 from QEMU's DHCP server, and 10.0.2.2 is the host's
+# loopback. restricted (restrict=on) drops whatever the guest sends except
+# to the --guestfwd addresses, so the VM reaches nothing else, neither the
+# host nor beyond. Forwards from the host always listen on 127.0.0.1: QEMU's
+# default for hostfwd is every interface, which would open the VM (root, no
+# password) to the network. A --guestfwd runs a relay (bash's /dev/tcp) for
+# each connection of the VM to 10.0.2.100:GUESTPORT: QEMU's own tcp: target
+# would be one connection, opened at start and shared by every connection
+# of the VM, so that the second one hangs once an HTTP server has closed it.
+# start.sh checks that the server listens (and that every --forward host
+# port is free) before QEMU starts.
+#
+# --ssh: the VM boots headless (its console goes to <output>/ssh-console.log)
+# with a free port of 127.0.0.1 forwarded to its port 22. The public half of
+# the SSH key goes in as a small uncompressed cpio after the initramfs (the
+# kernel unpacks one archive after the other, later files replacing earlier
+# ones), so any image with the server takes any key without a rebuild.
+# start.sh waits for the server's banner, runs ssh as root into the VM,
+# then powers the VM off, and exits with ssh's status.
 #
 # How the VM ends, and what start.sh makes of it:
 #   - QEMU always gets -no-reboot, the ISA pvpanic device and
@@ -80,6 +111,27 @@ Options:
   --mem MIB           memory in MiB
   --cpus N            number of CPUs
   --append ARGS       more kernel command line arguments (repeatable)
+  --net MODE          user (QEMU user networking: the VM reaches what the
+                      host reaches; the host's 127.0.0.1 is 10.0.2.2 there),
+                      restricted (the same, but the VM reaches nothing except
+                      the --guestfwd addresses) or none (no network device)
+                      (default: qemu.conf's QEMU_NET; none when the kernel
+                      has no virtio-net)
+  --forward [tcp:|udp:]HOSTPORT:GUESTPORT
+                      the host's 127.0.0.1:HOSTPORT reaches the VM's
+                      GUESTPORT (repeatable; tcp by default; only ever on
+                      127.0.0.1; adds to qemu.conf's QEMU_FORWARDS)
+  --guestfwd GUESTPORT:HOSTPORT
+                      the VM's 10.0.2.100:GUESTPORT reaches a TCP server on
+                      the host's 127.0.0.1:HOSTPORT, restricted too
+                      (repeatable; the server must already listen)
+  --share DIR         the host folder DIR at /mnt/host in the VM (virtio-9p);
+                      files the VM writes there belong to the user running QEMU
+  --ssh               boot headless and log in over SSH (the image needs the
+                      dropbear package); the VM powers off when ssh ends
+  --ssh-command CMD   the same, but run CMD there; exit with its status
+  --ssh-key FILE      the private key ssh uses; FILE.pub goes into the VM
+                      (default: ~/.ssh/id_ed25519, id_ecdsa or id_rsa)
   --exec CMD          run CMD in the VM with /bin/sh -c (C init only), show
                       its output, power off, and exit with CMD's exit status
                       (255 when the VM ends without reporting it); forces the
@@ -121,6 +173,31 @@ is_count() {
 byte_length() {
 	printf '%s' "$1" | wc -c | tr -d ' '
 }
+
+is_port() {
+	is_count "$1" && [ "${#1}" -le 5 ] && [ "$1" -le 65535 ]
+}
+
+# PORT:PORT into first_port and second_port; fails unless both are 1-65535.
+split_ports() {
+	first_port=${1%%:*}
+	second_port=${1#*:}
+	[ "$first_port" != "$1" ] && is_port "$first_port" && is_port "$second_port"
+}
+
+# [tcp:|udp:]HOSTPORT:GUESTPORT into forward_proto, first_port, second_port.
+parse_forward() {
+	forward_proto=tcp
+	local ports=$1
+	case $1 in
+	tcp:* | udp:*)
+		forward_proto=${1%%:*}
+		ports=${1#*:}
+		;;
+	esac
+	split_ports "$ports"
+}
+forward_syntax="[tcp:|udp:]HOSTPORT:GUESTPORT with ports 1-65535"
 
 # Lowercase hex of the bytes of $1, with POSIX od (no xxd).
 hex_encode() {
@@ -236,6 +313,13 @@ opt_cpus=
 opt_append=
 opt_exec=
 have_exec=n
+opt_net=
+opt_forwards=()
+opt_guestfwds=()
+opt_share=
+have_ssh=n
+opt_ssh_command=
+opt_ssh_key=
 dry_run=n
 extra=()
 
@@ -274,6 +358,33 @@ set_option() { # name value
 		opt_exec=$2
 		have_exec=y
 		;;
+	--net)
+		case $2 in
+		user | restricted | none) opt_net=$2 ;;
+		*) usage_error "--net: expected user, restricted or none, not '$2'" ;;
+		esac
+		;;
+	--forward)
+		parse_forward "$2" || usage_error "--forward: expected $forward_syntax, not '$2'"
+		opt_forwards+=("$2")
+		;;
+	--guestfwd)
+		split_ports "$2" || usage_error "--guestfwd: expected GUESTPORT:HOSTPORT with ports 1-65535, not '$2'"
+		opt_guestfwds+=("$2")
+		;;
+	--share)
+		[ -n "$2" ] || usage_error "--share: the folder is empty"
+		opt_share=$2
+		;;
+	--ssh-command)
+		[ -n "$2" ] || usage_error "--ssh-command: the command is empty"
+		opt_ssh_command=$2
+		have_ssh=y
+		;;
+	--ssh-key)
+		[ -n "$2" ] || usage_error "--ssh-key: the file name is empty"
+		opt_ssh_key=$2
+		;;
 	esac
 }
 
@@ -285,12 +396,15 @@ while [ $# -gt 0 ]; do
 		;;
 	--serial | --graphical | --both) opt_console=${1#--} ;;
 	--dry-run) dry_run=y ;;
-	--output | --display | --accel | --machine | --mem | --cpus | --append | --exec)
+	--ssh) have_ssh=y ;;
+	--output | --display | --accel | --machine | --mem | --cpus | --append | --exec | \
+		--net | --forward | --guestfwd | --share | --ssh-command | --ssh-key)
 		[ $# -ge 2 ] || usage_error "$1 needs a value"
 		set_option "$1" "$2"
 		shift
 		;;
-	--output=* | --display=* | --accel=* | --machine=* | --mem=* | --cpus=* | --append=* | --exec=*)
+	--output=* | --display=* | --accel=* | --machine=* | --mem=* | --cpus=* | --append=* | --exec=* | \
+		--net=* | --forward=* | --guestfwd=* | --share=* | --ssh-command=* | --ssh-key=*)
 		set_option "${1%%=*}" "${1#*=}"
 		;;
 	--)
@@ -328,12 +442,14 @@ if [ ! -f "$images/qemu.conf" ]; then
 fi
 
 unset QEMU_KERNEL QEMU_INITRD QEMU_CONSOLE QEMU_MACHINE QEMU_MEMORY QEMU_CPUS \
-	QEMU_APPEND QEMU_GRAPHICAL_CAPABLE QEMU_POWEROFF
+	QEMU_APPEND QEMU_GRAPHICAL_CAPABLE QEMU_POWEROFF QEMU_NET QEMU_FORWARDS \
+	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_SSH QEMU_SSH_HOST_KEYS
 # shellcheck source=/dev/null
 . "$images/qemu.conf"
 : "${QEMU_KERNEL:=bzImage}" "${QEMU_INITRD:=}" "${QEMU_CONSOLE:=serial}" "${QEMU_MACHINE:=pc}"
 : "${QEMU_MEMORY:=256}" "${QEMU_CPUS:=1}" "${QEMU_APPEND:=}" "${QEMU_GRAPHICAL_CAPABLE:=n}"
-: "${QEMU_POWEROFF:=acpi}"
+: "${QEMU_POWEROFF:=acpi}" "${QEMU_NET:=user}" "${QEMU_FORWARDS:=}" "${QEMU_NET_CAPABLE:=n}"
+: "${QEMU_SHARE_CAPABLE:=n}" "${QEMU_SSH:=n}" "${QEMU_SSH_HOST_KEYS:=first-boot}"
 
 kernel=$images/$QEMU_KERNEL
 [ -f "$kernel" ] || die "nothing to boot: no kernel $kernel; build the images first with '$make_cmd'"
@@ -365,6 +481,38 @@ if [ "$have_exec" = y ]; then
 	console=serial
 fi
 
+if [ "$have_ssh" = y ]; then
+	if [ "$have_exec" = y ]; then
+		usage_error "--ssh and --exec both run the VM for a command: choose one"
+	fi
+	if [ -n "$opt_console" ] && [ "$opt_console" != serial ]; then
+		usage_error "--ssh boots the VM headless: it cannot go with --$opt_console"
+	fi
+	console=serial
+	if [ "$QEMU_SSH" != y ]; then
+		die "--ssh: the image has no SSH server: enable Packages → Dropbear SSH server (TR_PACKAGE_DROPBEAR) in '$make_cmd menuconfig' and rebuild with '$make_cmd'"
+	fi
+	command -v ssh >/dev/null 2>&1 ||
+		die "--ssh: no ssh here: install Debian's openssh-client (support/scripts/install-host-deps does)"
+	ssh_key=$opt_ssh_key
+	if [ -z "$ssh_key" ]; then
+		for candidate in id_ed25519 id_ecdsa id_rsa; do
+			if [ -f "${HOME:-/nonexistent}/.ssh/$candidate.pub" ]; then
+				ssh_key=$HOME/.ssh/$candidate
+				break
+			fi
+		done
+		[ -n "$ssh_key" ] ||
+			die "--ssh: no SSH key in ~/.ssh: make one with 'ssh-keygen -t ed25519', or name one with --ssh-key FILE"
+	fi
+	if [ ! -f "$ssh_key" ] || [ ! -r "$ssh_key" ]; then
+		die "--ssh-key: cannot read the private key $ssh_key: name a key that ssh-keygen made"
+	fi
+	if [ ! -f "$ssh_key.pub" ] || [ ! -r "$ssh_key.pub" ]; then
+		die "--ssh-key: no public key $ssh_key.pub beside $ssh_key: write it with 'ssh-keygen -y -f $ssh_key >$ssh_key.pub'"
+	fi
+fi
+
 if [ "$console" != serial ]; then
 	if [ "$QEMU_GRAPHICAL_CAPABLE" != y ]; then
 		die "the kernel has no VT/VGA console, so a $console console would show nothing: choose System → Console: graphical (or both) in 'make menuconfig' and rebuild, or use --serial"
@@ -375,6 +523,150 @@ if [ "$console" != serial ]; then
 	if [ -z "$opt_display" ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 		die "the $console console needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set: use --display vnc=127.0.0.1:0 (then a VNC viewer on 127.0.0.1:5900) or --serial"
 	fi
+fi
+
+# --- network and shared folder -------------------------------------------------
+
+# Why QEMU could not listen on 127.0.0.1:PORT ($2) for PROTO ($1) now; nothing
+# when it could. The probe does what QEMU will do, bind with SO_REUSEADDR, so
+# it sees a TCP listener or a bound UDP socket on that port (of any user, on
+# any address: 0.0.0.0 and [::] too) and a port below 1024 without the
+# privilege. A connect probe (bash's /dev/tcp) would see only TCP listeners,
+# and ss is not always installed; perl is (Debian's perl-base is Essential).
+host_port_problem() {
+	perl -MSocket -e '
+		my ($proto, $port) = @ARGV;
+		socket(my $s, PF_INET, $proto eq "udp" ? SOCK_DGRAM : SOCK_STREAM, 0) or die "socket: $!\n";
+		setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
+		bind($s, pack_sockaddr_in($port, INADDR_LOOPBACK)) or print "$!\n";
+	' "$1" "$2"
+}
+
+# Whether a TCP server listens on 127.0.0.1:PORT (a connection, closed at once).
+host_port_listens() {
+	(: <>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Every port forwarded so far (tcp:H, udp:H for the host's, guest:G for
+# 10.0.2.100's): QEMU would refuse a second rule for one.
+forwarded=" "
+not_forwarded_yet() { # key
+	case $forwarded in
+	*" $1 "*) return 1 ;;
+	esac
+	forwarded="$forwarded$1 "
+}
+
+# Host-to-guest rules, added to $netdev; origin names them in messages.
+add_forwards() { # origin spec...
+	local origin=$1 spec problem
+	shift
+	for spec; do
+		# (the options' syntax was checked with the other options)
+		parse_forward "$spec" ||
+			die "$images/qemu.conf: QEMU_FORWARDS: expected $forward_syntax, not '$spec': correct QEMU launcher → Port forwards in '$make_cmd menuconfig' and rebuild"
+		not_forwarded_yet "$forward_proto:$first_port" ||
+			usage_error "$origin $spec: $forward_proto port $first_port of the host is already forwarded: drop one of the two"
+		problem=$(host_port_problem "$forward_proto" "$first_port")
+		if [ -n "$problem" ]; then
+			die "$origin $spec: cannot listen on 127.0.0.1:$first_port ($forward_proto): $problem: choose another host port"
+		fi
+		netdev=$netdev,hostfwd=$forward_proto:127.0.0.1:$first_port-:$second_port
+	done
+}
+
+kernel_fix="turn on Kernel → \"Networking\" in '$make_cmd menuconfig' (TR_PACKAGE_LINUX_NETWORK) and rebuild with '$make_cmd'"
+forwarding=
+if [ ${#opt_forwards[@]} -gt 0 ]; then
+	forwarding=--forward
+elif [ ${#opt_guestfwds[@]} -gt 0 ]; then
+	forwarding=--guestfwd
+fi
+if [ "$opt_net" = none ] && [ -n "$forwarding" ]; then
+	usage_error "$forwarding needs a network: drop --net none"
+fi
+if [ "$QEMU_NET_CAPABLE" = y ]; then
+	net=${opt_net:-$QEMU_NET}
+elif [ -n "$opt_net" ] && [ "$opt_net" != none ]; then
+	die "--net $opt_net: the kernel has no network driver (CONFIG_VIRTIO_NET): $kernel_fix"
+elif [ -n "$forwarding" ]; then
+	die "$forwarding: the kernel has no network driver (CONFIG_VIRTIO_NET): $kernel_fix"
+else
+	net=none
+fi
+case $net in
+user | restricted | none) ;;
+*) die "$images/qemu.conf: QEMU_NET must be user, restricted or none, not '$net'" ;;
+esac
+if [ "$net" = none ] && [ -n "$forwarding" ]; then
+	usage_error "$forwarding needs a network, and qemu.conf has none (QEMU_NET=none): add --net restricted or --net user"
+fi
+
+if [ "$have_ssh" = y ] && [ "$net" = none ]; then
+	if [ "$QEMU_NET_CAPABLE" != y ]; then
+		die "--ssh: the kernel has no network driver (CONFIG_VIRTIO_NET): $kernel_fix"
+	fi
+	usage_error "--ssh needs a network: use --net restricted or --net user, not none"
+fi
+
+if [ "$machine" = microvm ]; then
+	virtio_transport=device # microvm has no PCI bus: virtio-mmio
+	nic_options=
+else
+	virtio_transport=pci
+	nic_options=,romfile= # no iPXE option ROM: loading it costs boot time
+fi
+
+if [ "$net" = none ]; then
+	net_args=(-nic none)
+else
+	netdev=user,id=net0
+	if [ "$net" = restricted ]; then
+		netdev=$netdev,restrict=on
+	fi
+	read -r -a configured_forwards <<<"$QEMU_FORWARDS"
+	add_forwards "qemu.conf's QEMU_FORWARDS" ${configured_forwards[@]+"${configured_forwards[@]}"}
+	add_forwards --forward ${opt_forwards[@]+"${opt_forwards[@]}"}
+	for spec in ${opt_guestfwds[@]+"${opt_guestfwds[@]}"}; do
+		split_ports "$spec"
+		not_forwarded_yet "guest:$first_port" ||
+			usage_error "--guestfwd $spec: port $first_port of 10.0.2.100 is already forwarded: drop one of the two"
+		host_port_listens "$second_port" ||
+			die "--guestfwd $spec: nothing listens on 127.0.0.1:$second_port: start the server first"
+		relay="bash -c 'exec 3<>/dev/tcp/127.0.0.1/$second_port; cat <&3 & cat >&3; wait'"
+		netdev=$netdev,guestfwd=tcp:10.0.2.100:$first_port-cmd:$(qemu_escape "$relay")
+	done
+	if [ "$have_ssh" = y ]; then
+		# The first free port from 10022 (QEMU could still lose a race for it).
+		ssh_port=10022
+		while [ -n "$(host_port_problem tcp "$ssh_port")" ] || ! not_forwarded_yet "tcp:$ssh_port"; do
+			ssh_port=$((ssh_port + 1))
+			[ "$ssh_port" -le 10999 ] || die "--ssh: no free port of 127.0.0.1 between 10022 and 10999"
+		done
+		netdev=$netdev,hostfwd=tcp:127.0.0.1:$ssh_port-:22
+	fi
+	net_args=(-netdev "$netdev" -device "virtio-net-$virtio_transport,netdev=net0$nic_options")
+fi
+
+# security_model=none: QEMU creates the files with its own credentials, then
+# tries to give them the guest's owner and ignores the failure (which it
+# always is when QEMU is not root), so what the VM writes belongs on the host
+# to the user running QEMU, with the modes the guest set. mapped-xattr gives
+# the same owner but keeps the guest's owner and modes in xattrs: every host
+# file 0600, and it needs user xattrs (tmpfs has them only since Linux 6.6).
+# Once its commas are doubled, QEMU takes any path as it is.
+share_args=()
+if [ -n "$opt_share" ]; then
+	if [ "$QEMU_SHARE_CAPABLE" != y ]; then
+		die "--share: the kernel has no 9p over virtio (CONFIG_NET_9P_VIRTIO, CONFIG_9P_FS): $kernel_fix"
+	fi
+	[ -e "$opt_share" ] || die "--share: no folder $opt_share: create it, or share another"
+	[ -d "$opt_share" ] || die "--share: $opt_share is not a folder: share the folder it is in, or another"
+	if [ ! -r "$opt_share" ] || [ ! -x "$opt_share" ]; then
+		die "--share: $(id -un) may not read the folder $opt_share: give them access, or run as its owner"
+	fi
+	share_args=(-fsdev "local,id=share0,path=$(qemu_escape "$opt_share"),security_model=none"
+		-device "virtio-9p-$virtio_transport,fsdev=share0,mount_tag=host")
 fi
 
 # --- accelerator ---------------------------------------------------------------
@@ -430,6 +722,30 @@ fi
 make_tmp
 qemu_log=$tmp/qemu.log
 
+# --ssh: the key as /root/.ssh/authorized_keys in a cpio of its own after the
+# initramfs, at a 4-byte boundary (the kernel looks for an uncompressed
+# archive only there; the zeros between are skipped).
+if [ "$have_ssh" = y ]; then
+	mkdir -p "$tmp/key/root/.ssh"
+	cp -- "$ssh_key.pub" "$tmp/key/root/.ssh/authorized_keys"
+	chmod 600 "$tmp/key/root/.ssh/authorized_keys"
+	chmod 700 "$tmp/key/root" "$tmp/key/root/.ssh"
+	(cd "$tmp/key" && find root | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/key.cpio"
+	initrd_bytes=0
+	if [ -n "$initrd" ]; then
+		initrd_bytes=$(stat -c %s -- "$initrd")
+	fi
+	{
+		if [ -n "$initrd" ]; then
+			cat -- "$initrd"
+		fi
+		head -c $(((4 - initrd_bytes % 4) % 4)) /dev/zero
+		cat "$tmp/key.cpio"
+	} >"$tmp/initrd-with-key"
+	initrd=$tmp/initrd-with-key
+	ssh_console_log=$output/ssh-console.log
+fi
+
 case $machine in
 microvm) machine_arg=microvm,pit=on,pic=on ;;
 *) machine_arg=$machine ;;
@@ -448,6 +764,8 @@ if [ "$have_exec" = y ]; then
 	# Not -nographic: with graphics off SeaBIOS copies its screen to the
 	# serial port, terminal escapes included, before the command's output.
 	qemu+=(-display none -serial mon:stdio)
+elif [ "$have_ssh" = y ]; then
+	qemu+=(-display none -chardev "file,id=console,path=$(qemu_escape "$ssh_console_log")" -serial chardev:console)
 else
 	case $console in
 	serial) qemu+=(-nographic) ;;
@@ -458,6 +776,7 @@ else
 		qemu+=(-display "$opt_display")
 	fi
 fi
+qemu+=("${net_args[@]}" ${share_args[@]+"${share_args[@]}"})
 qemu+=(${extra[@]+"${extra[@]}"})
 
 if [ "$dry_run" = y ]; then
@@ -471,17 +790,77 @@ fi
 # serial console) so that a SIGTERM or SIGHUP to start.sh can stop it too.
 qemu_pid=
 tee_pid=
-# shellcheck disable=SC2317 # called by the traps
-stop() {
+stop_qemu() {
 	if [ -n "$qemu_pid" ]; then
 		kill -TERM "$qemu_pid" 2>/dev/null || :
 		wait "$qemu_pid" 2>/dev/null || :
+		qemu_pid=
 	fi
+}
+# shellcheck disable=SC2317 # called by the traps
+stop() {
+	stop_qemu
 	exit "$1"
 }
 trap 'stop 129' HUP
 trap 'stop 130' INT
 trap 'stop 143' TERM
+
+# Whether the VM's SSH server greets on the forwarded port. Until it listens,
+# QEMU accepts the connection and closes it at once.
+ssh_server_answers() {
+	local banner
+	banner=$( (exec 3<>"/dev/tcp/127.0.0.1/$ssh_port" && read -r -t 2 line <&3 && printf '%s' "$line") 2>/dev/null) || :
+	case $banner in
+	SSH-*) return 0 ;;
+	esac
+	return 1
+}
+
+ssh_boot_timeout=120
+run_ssh_session() {
+	local ssh_args status waited=0
+	"${qemu[@]}" </dev/null &
+	qemu_pid=$!
+	until ssh_server_answers; do
+		if ! kill -0 "$qemu_pid" 2>/dev/null; then
+			status=0
+			wait "$qemu_pid" || status=$?
+			qemu_pid=
+			die "--ssh: the VM ended (QEMU status $status) before its SSH server answered; its console: $ssh_console_log"
+		fi
+		if [ "$waited" -ge $((ssh_boot_timeout * 5)) ]; then
+			stop_qemu
+			die "--ssh: the VM's SSH server did not answer within $ssh_boot_timeout s; its console: $ssh_console_log"
+		fi
+		sleep 0.2
+		waited=$((waited + 1))
+	done
+	ssh_args=(-p "$ssh_port" -i "$ssh_key" -o IdentitiesOnly=yes -o User=root -o HostKeyAlias=tinyroot)
+	if [ "$QEMU_SSH_HOST_KEYS" = build-time ] && [ -f "$images/known_hosts" ]; then
+		ssh_args+=(-o "UserKnownHostsFile=$images/known_hosts" -o StrictHostKeyChecking=yes)
+	else
+		printf '%s: --ssh: the VM made its host key at boot, so ssh cannot check it (Packages → Dropbear → host keys made at build time writes images/known_hosts)\n' "$me" >&2
+		ssh_args+=(-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR)
+	fi
+	if [ -n "$opt_ssh_command" ]; then
+		ssh_args+=(-o BatchMode=yes)
+	fi
+	status=0
+	ssh "${ssh_args[@]}" 127.0.0.1 ${opt_ssh_command:+"$opt_ssh_command"} || status=$?
+	# The session is cut when the VM goes down: its own status means nothing.
+	ssh "${ssh_args[@]}" -o BatchMode=yes 127.0.0.1 poweroff </dev/null >/dev/null 2>&1 || :
+	waited=0
+	while kill -0 "$qemu_pid" 2>/dev/null && [ "$waited" -lt 100 ]; do
+		sleep 0.2
+		waited=$((waited + 1))
+	done
+	stop "$status"
+}
+
+if [ "$have_ssh" = y ]; then
+	run_ssh_session
+fi
 
 if [ "$have_exec" = y ]; then
 	console_log=$tmp/console.log

@@ -28,6 +28,7 @@ help:
 	@echo 'Running (board/qemu/start.sh; --help there for its options):'
 	@echo '  run                    - build what is missing, boot with the serial console in this terminal'
 	@echo '  graphical              - build what is missing, boot with the console in a QEMU window'
+	@echo '  ssh                    - build what is missing, boot headless and log in over SSH (dropbear package)'
 	@echo '                           RUN_ARGS: launcher options, e.g. RUN_ARGS="--display none --mem 512"'
 	@echo '                           QEMU_ARGS: extra QEMU arguments, e.g. QEMU_ARGS="-smp 2"'
 	@echo

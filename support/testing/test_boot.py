@@ -15,14 +15,16 @@ from test_packages import steps_run
 from vm import VM
 
 START = str(TOPDIR / "board/qemu/start.sh")
+# Every boot: no network device, so that nothing leaves the machine.
+NO_NET = ["--net", "none"]
 
 
 def start(build, *args):
-    return VM([START, "--output", str(build.out), "--accel", "tcg", *args])
+    return VM([START, "--output", str(build.out), "--accel", "tcg", *NO_NET, *args])
 
 
 def run_exec(build, command, timeout=120):
-    return subprocess.run([START, "--output", str(build.out), "--accel", "tcg", "--exec", command],
+    return subprocess.run([START, "--output", str(build.out), "--accel", "tcg", *NO_NET, "--exec", command],
                           text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
@@ -38,7 +40,8 @@ def test_default_boot_through_start_sh(default_image):
             assert fs in mounts
         assert vm.run("echo $((6*7))") == ("42", 0)
         missing, status = vm.run(
-            'for a in $(busybox --list); do command -v "$a" >/dev/null || echo "missing $a"; done')
+            # (linuxrc, the init of an initrd, is linked at the root)
+            'for a in $(busybox --list); do command -v "$a" >/dev/null || [ -e "/$a" ] || echo "missing $a"; done')
         assert (missing, status) == ("", 0)
         assert "job control turned off" not in vm.output
         vm.console.sendline("sleep 100")
@@ -83,7 +86,7 @@ def test_exec_runs_the_command_verbatim(default_image):
 
 def test_kernel_panic_ends_start_sh_with_failure(default_image):
     begin = time.monotonic()
-    result = subprocess.run([START, "--output", str(default_image.out), "--accel", "tcg",
+    result = subprocess.run([START, "--output", str(default_image.out), "--accel", "tcg", *NO_NET,
                              "--append", "rdinit=/nonexistent init=/nonexistent"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, timeout=60)
@@ -94,7 +97,8 @@ def test_kernel_panic_ends_start_sh_with_failure(default_image):
 
 def test_make_run_reaches_the_shell(default_image):
     env = dict(os.environ, TR_DL_DIR=str(IMAGE_DL_DIR))
-    vm = VM(["make", "-C", str(TOPDIR), f"O={default_image.out}", "run", "RUN_ARGS=--accel tcg"], env=env)
+    vm = VM(["make", "-C", str(TOPDIR), f"O={default_image.out}", "run", "RUN_ARGS=--accel tcg --net none"],
+            env=env)
     try:
         vm.wait_for_shell()
         vm.console.sendline("poweroff")
@@ -104,7 +108,7 @@ def test_make_run_reaches_the_shell(default_image):
 
 
 def test_make_graphical_without_vt_console_says_so(default_image):
-    result = default_image.make("graphical", "RUN_ARGS=--display none --accel tcg", check=False)
+    result = default_image.make("graphical", "RUN_ARGS=--display none --accel tcg --net none", check=False)
     assert result.returncode != 0
     line = next(l for l in result.stdout.splitlines() if "VT" in l or "VGA" in l)
     assert "TR_CONSOLE_GRAPHICAL" in line or "Console" in line
@@ -129,11 +133,11 @@ def test_graphical_console_shows_the_prompt(graphical_image, tmp_path, how):
     monitor = tmp_path / "monitor.sock"
     qemu_args = f"-monitor unix:{monitor},server,nowait"
     if how == "start.sh":
-        argv = [START, "--output", str(graphical_image.out), "--accel", "tcg", "--display", "none",
-                "--", *qemu_args.split()]
+        argv = [START, "--output", str(graphical_image.out), "--accel", "tcg", *NO_NET,
+                "--display", "none", "--", *qemu_args.split()]
     else:
         argv = ["make", "-C", str(TOPDIR), f"O={graphical_image.out}", "graphical",
-                "RUN_ARGS=--display none --accel tcg", f"QEMU_ARGS={qemu_args}"]
+                "RUN_ARGS=--display none --accel tcg --net none", f"QEMU_ARGS={qemu_args}"]
     env = dict(os.environ, TR_DL_DIR=str(IMAGE_DL_DIR))
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -170,7 +174,7 @@ def test_tutorial_offline_recipe_builds_and_boots(tmp_path):
     finally:
         vm.kill()
     # Its kernel has pvpanic too: a panic is told from a poweroff.
-    result = subprocess.run([START, "--output", str(b.out), "--accel", "tcg",
+    result = subprocess.run([START, "--output", str(b.out), "--accel", "tcg", *NO_NET,
                              "--append", "rdinit=/nonexistent init=/nonexistent"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, timeout=60)
@@ -213,7 +217,7 @@ def test_initramfs_built_into_the_kernel(tmp_path):
     b.make()
     images = b.out / "images"
     assert not list(images.glob("rootfs.cpio*"))
-    argv = subprocess.run([START, "--output", str(b.out), "--accel", "tcg", "--dry-run"], text=True,
+    argv = subprocess.run([START, "--output", str(b.out), "--accel", "tcg", *NO_NET, "--dry-run"], text=True,
                           check=True, stdout=subprocess.PIPE).stdout.splitlines()
     assert "-kernel" in argv and "-initrd" not in argv
     b.set_config(TR_ROOTFS_OVERLAY=f'"{overlay}"')
@@ -226,8 +230,7 @@ def test_initramfs_built_into_the_kernel(tmp_path):
         # The kernel opened the archive's /dev/console for init's stdio.
         log, _ = vm.run("dmesg")
         assert "Run /init as init process" in log and "initial console" not in log, log
-        out, _ = vm.run("ls -l /proc/1/exe")
-        assert out.endswith("-> /sbin/tinyinit"), out
+        assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
         vm.console.sendline("poweroff")
         assert vm.wait_exit() == 0
     finally:

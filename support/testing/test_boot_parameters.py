@@ -15,7 +15,7 @@ def test_tinyinit_test_hooks_are_not_in_the_image(default_image):
     result = subprocess.run(
         [START, "--output", str(default_image.out), "--accel", "tcg",
          "--append", "TINYINIT_ROOT=/nonexistent TINYINIT_CONSOLE=/nonexistent",
-         "--exec", "echo hooks-ignored", "--", "-nic", "none"],
+         "--net", "none", "--exec", "echo hooks-ignored"],
         text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -8,10 +8,13 @@ QEMU = "qemu-system-x86_64"
 
 
 def direct_qemu_command(images, append="", extra=()):
-    """The tutorial's own QEMU command line, under TCG: no launcher involved."""
+    """The tutorial's own QEMU command line, under TCG: no launcher involved.
+    Its network is -M pc's default NIC, the tutorial's hardware (an e1000 on
+    user networking), but restricted: nothing leaves the machine."""
     conf = dict(re.findall(r"^(\w+)='?(.*?)'?$", (images / "qemu.conf").read_text(), re.M))
     cmd = [QEMU, "-accel", "tcg", "-M", "pc", "-m", "256", "-kernel", str(images / "bzImage"),
-           "-nographic", "-no-reboot", "-append", f"console=ttyS0 {append}".strip()]
+           "-nographic", "-no-reboot", "-nic", "user,model=e1000,restrict=on",
+           "-append", f"console=ttyS0 {append}".strip()]
     if conf.get("QEMU_INITRD"):
         cmd[-2:-2] = ["-initrd", str(images / conf["QEMU_INITRD"])]
     return cmd + list(extra)

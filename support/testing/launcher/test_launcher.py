@@ -13,7 +13,9 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +35,10 @@ DEFAULT_CONF = {
     "QEMU_APPEND": "quiet",
     "QEMU_GRAPHICAL_CAPABLE": "y",
     "QEMU_POWEROFF": "acpi",
+    "QEMU_NET": "user",
+    "QEMU_FORWARDS": "",
+    "QEMU_NET_CAPABLE": "y",
+    "QEMU_SHARE_CAPABLE": "y",
 }
 
 
@@ -41,7 +47,8 @@ def shell_quote(value):
 
 
 def write_images(out, kernel=b"", initrd=b"", **conf):
-    """out/images with a kernel, an initramfs and qemu.conf; returns out."""
+    """out/images with a kernel, an initramfs and qemu.conf; returns out.
+    A setting given as None is left out of qemu.conf."""
     images = Path(out) / "images"
     images.mkdir(parents=True, exist_ok=True)
     settings = dict(DEFAULT_CONF, **conf)
@@ -49,7 +56,8 @@ def write_images(out, kernel=b"", initrd=b"", **conf):
     if settings["QEMU_INITRD"]:
         (images / settings["QEMU_INITRD"]).write_bytes(initrd)
     (images / "qemu.conf").write_text(
-        "".join(f"{name}={shell_quote(value)}\n" for name, value in settings.items()))
+        "".join(f"{name}={shell_quote(value)}\n" for name, value in settings.items()
+                if value is not None))
     return Path(out)
 
 
@@ -112,13 +120,22 @@ def test_help_lists_every_option():
     assert result.stderr == ""
     for opt in ("--output", "--serial", "--graphical", "--both", "--display", "--accel",
                 "--machine", "--mem", "--cpus", "--append", "--exec", "--dry-run", "--help",
-                "--", "vnc=127.0.0.1", "kvm", "tcg", "auto", "microvm", "q35"):
+                "--", "vnc=127.0.0.1", "kvm", "tcg", "auto", "microvm", "q35",
+                "--net", "user", "restricted", "none", "--forward", "--guestfwd", "--share",
+                "10.0.2.2", "10.0.2.100", "/mnt/host", "QEMU_NET", "QEMU_FORWARDS"):
         assert opt in result.stdout, opt
 
 
 @pytest.mark.parametrize("args", [["--bogus"], ["--mem", "lots"], ["--machine", "virt"],
                                   ["--accel", "hvf"], ["--display", "curses"], ["--cpus"],
-                                  ["--exec", ""]])
+                                  ["--exec", ""], ["--net", "bridge"], ["--net"],
+                                  ["--forward", "2222"], ["--forward", "0:22"],
+                                  ["--forward", "65536:22"], ["--forward", "022:22"],
+                                  ["--forward", "sctp:2222:22"], ["--forward", "2222:22:1"],
+                                  ["--forward", "ssh:22"], ["--forward", ":22"],
+                                  ["--forward", "99999999999999999999:22"],
+                                  ["--guestfwd", "8080"], ["--guestfwd", "8080:0"],
+                                  ["--guestfwd", "tcp:8080:80"], ["--share", ""]])
 def test_usage_errors_are_one_line(out, args):
     result = run("--output", out, *args)
     assert result.returncode == 2
@@ -419,6 +436,310 @@ def test_exec_counts_bytes_not_characters(out):
     assert "1200 bytes" in line
 
 
+# --- network and shared folder -----------------------------------------------------
+
+def netdev(argv):
+    (value,) = option(argv, "-netdev")
+    return value.split(",")
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port of 127.0.0.1 that nothing uses at the moment."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def listener():
+    """A TCP server on 127.0.0.1 (accepting, never answering); yields its port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_default_network_is_user_networking_on_virtio(out, machine):
+    argv = dry_run(out, "--machine", machine)
+    assert netdev(argv) == ["user", "id=net0"]
+    # romfile= leaves out the iPXE option ROM, which costs boot time.
+    assert contains(argv, ["-device", "virtio-net-pci,netdev=net0,romfile="])
+    assert "-nic" not in argv
+
+
+def test_microvm_network_and_share_on_virtio_mmio(out, tmp_path):
+    # microvm has no PCI bus: virtio-*-pci would fail with "No 'PCI' bus found".
+    argv = dry_run(out, "--machine", "microvm", "--share", tmp_path)
+    assert contains(argv, ["-device", "virtio-net-device,netdev=net0"])
+    assert contains(argv, ["-device", "virtio-9p-device,fsdev=share0,mount_tag=host"])
+    assert not any("-pci" in arg for arg in argv)
+
+
+def test_restricted_network(out):
+    assert netdev(dry_run(out, "--net", "restricted")) == ["user", "id=net0", "restrict=on"]
+    assert netdev(dry_run(out, "--net=restricted")) == ["user", "id=net0", "restrict=on"]
+
+
+def test_no_network(out):
+    argv = dry_run(out, "--net", "none")
+    assert contains(argv, ["-nic", "none"])
+    assert "-netdev" not in argv and not any("virtio-net" in arg for arg in argv)
+
+
+@pytest.mark.parametrize("conf,args,expected", [
+    ("restricted", [], ["user", "id=net0", "restrict=on"]),
+    ("restricted", ["--net", "user"], ["user", "id=net0"]),
+    ("none", [], None),
+    ("none", ["--net", "restricted"], ["user", "id=net0", "restrict=on"]),
+    ("user", ["--net", "none", "--net", "user"], ["user", "id=net0"]),  # the last one wins
+])
+def test_network_mode_from_qemu_conf(tmp_path, conf, args, expected):
+    argv = dry_run(write_images(tmp_path / "out", QEMU_NET=conf), *args)
+    if expected is None:
+        assert contains(argv, ["-nic", "none"]) and "-netdev" not in argv
+    else:
+        assert netdev(argv) == expected
+
+
+def test_bad_qemu_conf_network_mode(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_NET="bridge")
+    assert "QEMU_NET must be user, restricted or none" in error_line(
+        run("--output", out, "--dry-run", "--accel", "tcg"))
+
+
+@pytest.mark.parametrize("capable", ["n", None])
+def test_kernel_without_networking_boots_without_a_network_device(tmp_path, capable):
+    """No virtio-net in the kernel (or a qemu.conf from before the setting):
+    no network device, silently, whatever QEMU_NET says."""
+    out = write_images(tmp_path / "out", QEMU_NET_CAPABLE=capable, QEMU_NET="restricted",
+                       QEMU_FORWARDS=f"{free_port()}:22")
+    argv = dry_run(out)
+    assert contains(argv, ["-nic", "none"]) and "-netdev" not in argv
+    assert contains(dry_run(out, "--net", "none"), ["-nic", "none"])
+
+
+@pytest.mark.parametrize("args", [["--net", "user"], ["--net", "restricted"],
+                                  ["--forward", "2222:22"], ["--guestfwd", "8080:1"]])
+def test_kernel_without_networking_refuses_network_options(tmp_path, args):
+    out = write_images(tmp_path / "out", QEMU_NET_CAPABLE="n")
+    result = run("--output", out, "--dry-run", "--accel", "tcg", *args)
+    assert result.returncode == 1
+    line = error_line(result)
+    assert line.startswith(f"start.sh: {args[0]}")
+    assert "CONFIG_VIRTIO_NET" in line and 'Kernel → "Networking"' in line
+    assert "TR_PACKAGE_LINUX_NETWORK" in line and f"make O={out}" in line
+
+
+def test_forwards_listen_on_the_host_loopback_only(out):
+    tcp, udp, other = free_port(), free_port(socket.SOCK_DGRAM), free_port()
+    argv = dry_run(out, "--forward", f"{tcp}:22", "--forward", f"udp:{udp}:53",
+                   f"--forward=tcp:{other}:8080")
+    assert netdev(argv) == ["user", "id=net0", f"hostfwd=tcp:127.0.0.1:{tcp}-:22",
+                            f"hostfwd=udp:127.0.0.1:{udp}-:53", f"hostfwd=tcp:127.0.0.1:{other}-:8080"]
+    # Restricted: the host still reaches the VM through them.
+    argv = dry_run(out, "--net", "restricted", "--forward", f"{tcp}:22")
+    assert netdev(argv) == ["user", "id=net0", "restrict=on", f"hostfwd=tcp:127.0.0.1:{tcp}-:22"]
+
+
+def test_forwards_of_qemu_conf_come_first_and_options_add_to_them(tmp_path):
+    ssh, dns, web = free_port(), free_port(socket.SOCK_DGRAM), free_port()
+    out = write_images(tmp_path / "out", QEMU_FORWARDS=f"  {ssh}:22   udp:{dns}:53 ")
+    assert netdev(dry_run(out, "--forward", f"{web}:80")) == [
+        "user", "id=net0", f"hostfwd=tcp:127.0.0.1:{ssh}-:22", f"hostfwd=udp:127.0.0.1:{dns}-:53",
+        f"hostfwd=tcp:127.0.0.1:{web}-:80"]
+    # No network, no forwards: --net none drops them, silently.
+    argv = dry_run(out, "--net", "none")
+    assert contains(argv, ["-nic", "none"]) and not any("hostfwd" in arg for arg in argv)
+
+
+@pytest.mark.parametrize("forwards", ["2222", "tcp:2222:22 *", "2222:22,hostfwd=tcp::23-:23",
+                                      "udp:0:53"])
+def test_bad_qemu_conf_forwards(tmp_path, forwards):
+    out = write_images(tmp_path / "out", QEMU_FORWARDS=forwards)
+    result = run("--output", out, "--dry-run", "--accel", "tcg")
+    assert result.returncode == 1
+    line = error_line(result)
+    assert "qemu.conf: QEMU_FORWARDS" in line
+    assert "QEMU launcher → Port forwards" in line and "menuconfig" in line
+
+
+@pytest.mark.parametrize("spec", ["{port}:22", "tcp:{port}:22"])
+@pytest.mark.parametrize("address", ["127.0.0.1", "0.0.0.0"])
+def test_forward_to_a_host_port_in_use(out, spec, address):
+    with socket.socket() as s:
+        s.bind((address, 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = run("--output", out, "--dry-run", "--accel", "tcg", "--forward", spec.format(port=port))
+    assert result.returncode == 1
+    line = error_line(result)
+    assert f"cannot listen on 127.0.0.1:{port} (tcp)" in line and "in use" in line
+    assert "choose another host port" in line
+
+
+def test_udp_forward_to_a_bound_host_port(out):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        line = error_line(run("--output", out, "--dry-run", "--accel", "tcg",
+                              "--forward", f"udp:{port}:53"))
+        assert f"cannot listen on 127.0.0.1:{port} (udp)" in line and "in use" in line
+        # A bound UDP port does not keep TCP from it, nor the other way round.
+        assert f"hostfwd=tcp:127.0.0.1:{port}-:53" in netdev(dry_run(out, "--forward", f"{port}:53"))
+
+
+def test_forward_in_use_from_qemu_conf(tmp_path, listener):
+    out = write_images(tmp_path / "out", QEMU_FORWARDS=f"{listener}:22")
+    line = error_line(run("--output", out, "--dry-run", "--accel", "tcg"))
+    assert "QEMU_FORWARDS" in line and f"127.0.0.1:{listener}" in line
+
+
+def test_same_host_port_forwarded_twice(tmp_path):
+    port = free_port()
+    out = write_images(tmp_path / "out", QEMU_FORWARDS=f"{port}:22")
+    result = run("--output", out, "--dry-run", "--accel", "tcg", "--forward", f"tcp:{port}:23")
+    assert result.returncode == 2
+    assert f"tcp port {port} of the host is already forwarded" in error_line(result)
+    # One port, two protocols: two rules.
+    assert len([a for a in netdev(dry_run(out, "--forward", f"udp:{port}:22")) if "hostfwd" in a]) == 2
+
+
+def relay(port):
+    """The guestfwd target: a relay to the host's port for each connection."""
+    return f"cmd:bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}; cat <&3 & cat >&3; wait'"
+
+
+def test_guestfwd_reaches_a_server_on_the_host_loopback(out, listener):
+    for net in ("user", "restricted"):
+        argv = dry_run(out, "--net", net, "--guestfwd", f"8080:{listener}")
+        assert netdev(argv)[-1] == f"guestfwd=tcp:10.0.2.100:8080-{relay(listener)}"
+    argv = dry_run(out, "--net", "restricted", f"--guestfwd=80:{listener}", "--guestfwd", f"81:{listener}")
+    assert netdev(argv)[2:] == ["restrict=on", f"guestfwd=tcp:10.0.2.100:80-{relay(listener)}",
+                                f"guestfwd=tcp:10.0.2.100:81-{relay(listener)}"]
+
+
+def test_guestfwd_without_a_server(out):
+    port = free_port()
+    result = run("--output", out, "--dry-run", "--accel", "tcg", "--guestfwd", f"8080:{port}")
+    assert result.returncode == 1
+    line = error_line(result)
+    assert f"--guestfwd 8080:{port}: nothing listens on 127.0.0.1:{port}" in line
+    assert "start the server first" in line
+
+
+def test_guestfwd_port_twice(out, listener):
+    result = run("--output", out, "--dry-run", "--accel", "tcg", "--guestfwd", f"8080:{listener}",
+                 "--guestfwd", f"8080:{listener}")
+    assert result.returncode == 2
+    assert "port 8080 of 10.0.2.100 is already forwarded" in error_line(result)
+
+
+@pytest.mark.parametrize("args", [["--net", "none", "--forward", "2222:22"],
+                                  ["--forward", "2222:22", "--net", "none"],
+                                  ["--net", "none", "--guestfwd", "8080:1"]])
+def test_forwards_need_a_network(out, args):
+    result = run("--output", out, "--dry-run", "--accel", "tcg", *args)
+    assert result.returncode == 2
+    opt = next(a for a in args if a != "--net" and a.startswith("--"))
+    assert f"{opt} needs a network: drop --net none" in error_line(result)
+
+
+def test_forward_with_qemu_conf_without_network(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_NET="none")
+    result = run("--output", out, "--dry-run", "--accel", "tcg", "--forward", f"{free_port()}:22")
+    assert result.returncode == 2
+    line = error_line(result)
+    assert "QEMU_NET=none" in line and "--net restricted" in line
+
+
+def test_share(out, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    argv = dry_run(out, "--share", share)
+    assert contains(argv, ["-fsdev", f"local,id=share0,path={share},security_model=none",
+                           "-device", "virtio-9p-pci,fsdev=share0,mount_tag=host"])
+    # A share is no network: it goes with --net none too.
+    argv = dry_run(out, "--net", "none", f"--share={share}")
+    assert contains(argv, ["-nic", "none"]) and "-fsdev" in argv
+
+
+def test_share_path_with_commas_and_other_characters(out, tmp_path):
+    # QEMU splits its option values at commas (a literal one is doubled);
+    # everything else reaches it as it is.
+    share = tmp_path / "a,b=c d:é'"
+    share.mkdir()
+    (fsdev,) = option(dry_run(out, "--share", share), "-fsdev")
+    assert fsdev == f"local,id=share0,path={str(share).replace(',', ',,')},security_model=none"
+
+
+def test_share_relative_path(out, tmp_path):
+    (tmp_path / "here").mkdir()
+    result = run("--output", out, "--dry-run", "--accel", "tcg", "--share", "here", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "local,id=share0,path=here,security_model=none" in result.stdout.splitlines()
+
+
+def test_share_errors(out, tmp_path):
+    missing = tmp_path / "missing"
+    line = error_line(run("--output", out, "--dry-run", "--accel", "tcg", "--share", missing))
+    assert f"--share: no folder {missing}" in line
+    afile = tmp_path / "file"
+    afile.write_text("")
+    result = run("--output", out, "--dry-run", "--accel", "tcg", "--share", afile)
+    assert result.returncode == 1
+    assert f"--share: {afile} is not a folder" in error_line(result)
+
+
+@pytest.mark.parametrize("capable", ["n", None])
+def test_share_needs_9p_in_the_kernel(tmp_path, capable):
+    out = write_images(tmp_path / "out", QEMU_SHARE_CAPABLE=capable)
+    result = run("--output", out, "--dry-run", "--accel", "tcg", "--share", tmp_path)
+    assert result.returncode == 1
+    line = error_line(result)
+    assert "--share" in line and "9p" in line and "TR_PACKAGE_LINUX_NETWORK" in line
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"),
+                    reason="needs root and runuser, to run start.sh as another user")
+def test_errors_of_an_ordinary_user():
+    """What root may and nobody may not: a host port below 1024, a folder
+    that is not theirs to read."""
+    work = Path(tempfile.mkdtemp(prefix="tr-launcher-"))  # pytest's tmp is root's alone
+    try:
+        work.chmod(0o755)
+        out = write_images(work / "out")
+        secret = work / "secret"
+        secret.mkdir(mode=0o700)
+
+        def as_nobody(*args):
+            result = subprocess.run(["runuser", "-u", "nobody", "--", str(START), "--output", str(out),
+                                     "--dry-run", "--accel", "tcg", *args], env=base_env(),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert result.returncode == 1
+            return error_line(result)
+        if int(Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text()) > 80:
+            assert "cannot listen on 127.0.0.1:80 (tcp): Permission denied" in as_nobody("--forward", "80:80")
+        assert f"nobody may not read the folder {secret}" in as_nobody("--share", str(secret))
+    finally:
+        shutil.rmtree(work)
+
+
+@pytest.mark.parametrize("args", [["--forward", "{busy}:22"], ["--guestfwd", "8080:{free}"],
+                                  ["--share", "/nonexistent"], ["--net", "none", "--forward", "1:2"]])
+def test_network_errors_start_nothing(tmp_path, out, listener, args):
+    """Without --dry-run too: one line, and QEMU never started."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    marker = tmp_path / "qemu-ran"
+    (bindir / QEMU).write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (bindir / QEMU).chmod(0o755)
+    args = [a.format(busy=listener, free=free_port()) for a in args]
+    error_line(run("--output", out, "--accel", "tcg", *args,
+                   env=base_env(PATH=f"{bindir}:{os.environ['PATH']}")))
+    assert not marker.exists()
+
+
 # --- the KVM probe ---------------------------------------------------------------
 
 def test_kvm_probe_is_quick_here(out):
@@ -511,7 +832,7 @@ def test_probe_boot_sector_runs_under_tcg(tmp_path):
 
 def test_qemu_error_is_not_a_panic(out):
     # QEMU refuses the option before the kernel is even read.
-    result = run("--output", out, "--accel", "tcg", "--", "-no-such-option")
+    result = run("--output", out, "--accel", "tcg", "--net", "none", "--", "-no-such-option")
     assert result.returncode == 1
     assert "panic" not in result.stderr
     assert "start.sh: QEMU exited with status 1" in result.stderr.splitlines()
@@ -638,7 +959,7 @@ def graphical_vm(tmp_path, graphical_parts):
 
 def boot(out, *args, timeout=60):
     start = time.monotonic()
-    proc = subprocess.Popen([str(START), "--output", str(out), "--accel", "tcg", *args],
+    proc = subprocess.Popen([str(START), "--output", str(out), "--accel", "tcg", "--net", "none", *args],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=base_env(), start_new_session=True)
     try:
@@ -655,7 +976,8 @@ def boot(out, *args, timeout=60):
 def test_boot_to_prompt_and_poweroff(vm, machine):
     import pexpect
     out = vm(PROMPT_INIT)
-    child = pexpect.spawn(str(START), ["--output", str(out), "--accel", "tcg", "--machine", machine],
+    child = pexpect.spawn(str(START), ["--output", str(out), "--accel", "tcg", "--net", "none",
+                                       "--machine", machine],
                           env=base_env(), encoding="utf-8", codec_errors="replace", timeout=60)
     try:
         child.expect_exact("tinytest-booted")
@@ -747,7 +1069,7 @@ def children(pid):
 
 def test_sigterm_stops_qemu(vm):
     out = vm(SLEEP_INIT)
-    proc = subprocess.Popen([str(START), "--output", str(out), "--accel", "tcg"],
+    proc = subprocess.Popen([str(START), "--output", str(out), "--accel", "tcg", "--net", "none"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=base_env(), start_new_session=True)
     try:

@@ -1,5 +1,5 @@
 """Helpers for tinyinit's tests: builds of the init, and boots of it as PID 1
-of a fresh PID, mount and UTS namespace (unshare), with a scratch root
+of a fresh PID, mount, UTS and network namespace (unshare), with a scratch root
 (TINYINIT_ROOT) and a pty the test made as its console (TINYINIT_CONSOLE).
 
 Everything the init mounts lives in the namespace's private mount table and
@@ -169,7 +169,9 @@ class Boot:
         if console_env:
             self.env["TINYINIT_CONSOLE"] = self.tty
         self.env = {k: v for k, v in self.env.items() if v is not None}
-        cmd = ["unshare", "--pid", "--fork", "--mount", "--uts", "--mount-proc", "--kill-child"]
+        # --net: a network namespace of its own (a loopback, down), so that
+        # nothing an init under test runs can reach a network.
+        cmd = ["unshare", "--pid", "--fork", "--mount", "--uts", "--net", "--mount-proc", "--kill-child"]
         if setup:
             cmd += ["/bin/sh", "-ec", setup + '\nexec "$@"', "setup"]
         cmd += list(wrapper) + [str(self.variant.binary)]
