@@ -82,6 +82,7 @@ ifeq ($(CONFIG_GOALS),)
 # Building: the configuration is known from here on.
 include support/make/host-deps.mk
 include support/make/toolchain.mk
+include support/make/autotools.mk
 include support/make/package.mk
 include support/make/rootfs.mk
 include support/make/run.mk

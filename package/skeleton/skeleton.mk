@@ -7,6 +7,8 @@ SKELETON_SITE_METHOD = local
 SKELETON_SITE = $(SKELETON_PKGDIR)/files
 SKELETON_ADD_TOOLCHAIN_DEPENDENCY = NO
 SKELETON_KCONFIG_SYMBOLS = TR_TARGET_HOSTNAME TR_INIT_TINYINIT TR_INIT_SCRIPT TR_INIT_BUSYBOX
+# Installed from the package's directory, outside files/: an edit reinstalls them.
+SKELETON_CONFIG_FILES = $(addprefix $(SKELETON_PKGDIR)/,init.sh inittab S01mount)
 
 SKELETON_DIRS = bin sbin usr/bin usr/sbin dev etc proc sys tmp run root home var/log mnt
 

@@ -87,9 +87,11 @@ grep -q '^$(ROOTFS_RD_OPTION)=y' $(LINUX_DIR)/src/.config || \
 endef
 
 # Owned by root, sorted, every mtime clamped: the same bytes on every build.
+# The root directory's own entry (.) gives / its mode, 755; without it the
+# kernel leaves the mode of its rootfs, 1777.
 define cpio-cmds
 $(if $(and $(filter linux,$(PACKAGES)),$(filter-out NONE,$(ROOTFS_CPIO_COMPRESSION))),$(check-kernel-decompressor))
-(cd $(TARGET_DIR_FINAL) && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
+(cd $(TARGET_DIR_FINAL) && chmod 755 . && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
 	| $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION)) >$(IMAGES_DIR).tmp/$(ROOTFS_CPIO)
 endef
 

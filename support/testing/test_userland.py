@@ -53,6 +53,8 @@ def test_default_image_has_every_applet_of_busybox_defconfig(default_image, tmp_
         time.sleep(0.5)
         vm.console.send(":wq\r")
         assert vm.run("cat /tmp/written-by-vi", timeout=20) == ("hello from vi", 0)
+        # The root directory is the archive's own entry, not a world-writable default.
+        assert vm.run("stat -c %a /") == ("755", 0)
         # su works only with users and groups in the kernel (MULTIUSER).
         assert vm.run("su -s /bin/sh -c 'id -u' root") == ("0", 0)
     finally:
