@@ -70,6 +70,7 @@
 # kernel then hangs in calibrate_delay() with no timer interrupt. -icount
 # puts the TSC and the PIT on the same virtual clock, so the calibration
 # always succeeds (sleep=off keeps the guest's idle time real-time).
+# shellcheck source-path=SCRIPTDIR
 set -eu
 
 me=start.sh
@@ -174,31 +175,6 @@ byte_length() {
 	printf '%s' "$1" | wc -c | tr -d ' '
 }
 
-is_port() {
-	is_count "$1" && [ "${#1}" -le 5 ] && [ "$1" -le 65535 ]
-}
-
-# PORT:PORT into first_port and second_port; fails unless both are 1-65535.
-split_ports() {
-	first_port=${1%%:*}
-	second_port=${1#*:}
-	[ "$first_port" != "$1" ] && is_port "$first_port" && is_port "$second_port"
-}
-
-# [tcp:|udp:]HOSTPORT:GUESTPORT into forward_proto, first_port, second_port.
-parse_forward() {
-	forward_proto=tcp
-	local ports=$1
-	case $1 in
-	tcp:* | udp:*)
-		forward_proto=${1%%:*}
-		ports=${1#*:}
-		;;
-	esac
-	split_ports "$ports"
-}
-forward_syntax="[tcp:|udp:]HOSTPORT:GUESTPORT with ports 1-65535"
-
 # Lowercase hex of the bytes of $1, with POSIX od (no xxd).
 hex_encode() {
 	printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'
@@ -223,83 +199,13 @@ qemu_escape() {
 	printf '%s' "${1//,/,,}"
 }
 
-# KVM probe. /dev/kvm can exist while KVM does not work (here: the guest
-# hangs in SeaBIOS, or QEMU aborts with some CPU models), so its presence
-# proves nothing, and neither does the guest leaving the reset vector (it
-# does, then hangs in SeaBIOS's hardware setup). The probe boots QEMU with
-# KVM on a 512-byte boot sector: SeaBIOS must finish its whole POST
-# (timers, interrupts, disk probing) and hand over to the sector, whose code
-# (mov al,0x2a; out 0xf4,al; hlt) writes to an isa-debug-exit port, which
-# ends QEMU with status (0x2a << 1) | 1 = 85. Any other status, or no exit
-# within the timeout, means KVM does not work. Under TCG the same probe exits
-# in about 0.1 s, and with a working KVM it is faster still, so the 1 s
-# timeout is generous; on this broken-KVM host the probe costs that 1 s.
-probe_timeout=1
-kvm_problem=
-kvm_works() {
-	if [ ! -e /dev/kvm ]; then
-		kvm_problem="no /dev/kvm"
-		return 1
-	fi
-	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		kvm_problem="no access to /dev/kvm"
-		return 1
-	fi
-	make_tmp
-	{
-		printf '\260\052\346\364\364\353\375'
-		dd if=/dev/zero bs=503 count=1 2>/dev/null
-		printf '\125\252'
-	} >"$tmp/kvm-probe.img"
-	local status=0
-	timeout -k 1 "$probe_timeout" "$qemu_bin" -accel kvm -M pc -m 16 -nodefaults \
-		-display none -no-reboot \
-		-drive "file=$(qemu_escape "$tmp/kvm-probe.img"),format=raw,if=ide" \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		</dev/null >/dev/null 2>&1 || status=$?
-	rm -f -- "$tmp/kvm-probe.img"
-	case $status in
-	85) return 0 ;;
-	124 | 137) kvm_problem="a KVM guest did not get through the firmware in ${probe_timeout} s" ;;
-	*) kvm_problem="QEMU with KVM failed (status $status)" ;;
-	esac
-	return 1
-}
-
-# The probe's verdict holds until the host reboots, /dev/kvm is replaced or
-# re-permissioned, the user's groups change or QEMU is updated: kept per
-# user in ~/.cache (root and CI have no XDG_RUNTIME_DIR), under that key,
-# only the first run on a host pays for the probe.
-kvm_cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/tinyroot/kvm-probe
-kvm_cache_key() {
-	local qemu_path
-	qemu_path=$(command -v "$qemu_bin")
-	printf '%s|%s|%s|%s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)" \
-		"$(stat -c '%i %z' /dev/kvm 2>/dev/null)" "$(id -G)" \
-		"$qemu_path $(stat -L -c '%i %y' "$qemu_path")"
-}
-kvm_works_cached() {
-	local key verdict
-	key=$(kvm_cache_key)
-	if [ -f "$kvm_cache" ] && [ "$(head -n 1 "$kvm_cache")" = "$key" ]; then
-		verdict=$(sed -n 2p "$kvm_cache")
-		kvm_problem=$(sed -n 3p "$kvm_cache")
-		[ "$verdict" = works ]
-		return
-	fi
-	verdict=fails
-	if kvm_works; then
-		verdict=works
-	fi
-	# A cache that cannot be written only costs the next run the probe.
-	if mkdir -p -- "${kvm_cache%/*}" 2>/dev/null &&
-		printf '%s\n%s\n%s\n' "$key" "$verdict" "$kvm_problem" >"$kvm_cache.$$" 2>/dev/null; then
-		mv -f -- "$kvm_cache.$$" "$kvm_cache"
-	else
-		rm -f -- "$kvm_cache.$$"
-	fi
-	[ "$verdict" = works ]
-}
+# The launcher's other concepts, a file each.
+# shellcheck source=launcher/kvm.sh
+. "$script_dir/launcher/kvm.sh"
+# shellcheck source=launcher/net.sh
+. "$script_dir/launcher/net.sh"
+# shellcheck source=launcher/ssh.sh
+. "$script_dir/launcher/ssh.sh"
 
 # --- options -----------------------------------------------------------------
 
@@ -494,23 +400,7 @@ if [ "$have_ssh" = y ]; then
 	fi
 	command -v ssh >/dev/null 2>&1 ||
 		die "--ssh: no ssh here: install Debian's openssh-client (support/scripts/install-host-deps does)"
-	ssh_key=$opt_ssh_key
-	if [ -z "$ssh_key" ]; then
-		for candidate in id_ed25519 id_ecdsa id_rsa; do
-			if [ -f "${HOME:-/nonexistent}/.ssh/$candidate.pub" ]; then
-				ssh_key=$HOME/.ssh/$candidate
-				break
-			fi
-		done
-		[ -n "$ssh_key" ] ||
-			die "--ssh: no SSH key in ~/.ssh: make one with 'ssh-keygen -t ed25519', or name one with --ssh-key FILE"
-	fi
-	if [ ! -f "$ssh_key" ] || [ ! -r "$ssh_key" ]; then
-		die "--ssh-key: cannot read the private key $ssh_key: name a key that ssh-keygen made"
-	fi
-	if [ ! -f "$ssh_key.pub" ] || [ ! -r "$ssh_key.pub" ]; then
-		die "--ssh-key: no public key $ssh_key.pub beside $ssh_key: write it with 'ssh-keygen -y -f $ssh_key >$ssh_key.pub'"
-	fi
+	find_ssh_key
 fi
 
 if [ "$console" != serial ]; then
@@ -526,54 +416,6 @@ if [ "$console" != serial ]; then
 fi
 
 # --- network and shared folder -------------------------------------------------
-
-# Why QEMU could not listen on 127.0.0.1:PORT ($2) for PROTO ($1) now; nothing
-# when it could. The probe does what QEMU will do, bind with SO_REUSEADDR, so
-# it sees a TCP listener or a bound UDP socket on that port (of any user, on
-# any address: 0.0.0.0 and [::] too) and a port below 1024 without the
-# privilege. A connect probe (bash's /dev/tcp) would see only TCP listeners,
-# and ss is not always installed; perl is (Debian's perl-base is Essential).
-host_port_problem() {
-	perl -MSocket -e '
-		my ($proto, $port) = @ARGV;
-		socket(my $s, PF_INET, $proto eq "udp" ? SOCK_DGRAM : SOCK_STREAM, 0) or die "socket: $!\n";
-		setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
-		bind($s, pack_sockaddr_in($port, INADDR_LOOPBACK)) or print "$!\n";
-	' "$1" "$2"
-}
-
-# Whether a TCP server listens on 127.0.0.1:PORT (a connection, closed at once).
-host_port_listens() {
-	(: <>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Every port forwarded so far (tcp:H, udp:H for the host's, guest:G for
-# 10.0.2.100's): QEMU would refuse a second rule for one.
-forwarded=" "
-not_forwarded_yet() { # key
-	case $forwarded in
-	*" $1 "*) return 1 ;;
-	esac
-	forwarded="$forwarded$1 "
-}
-
-# Host-to-guest rules, added to $netdev; origin names them in messages.
-add_forwards() { # origin spec...
-	local origin=$1 spec problem
-	shift
-	for spec; do
-		# (the options' syntax was checked with the other options)
-		parse_forward "$spec" ||
-			die "$images/qemu.conf: QEMU_FORWARDS: expected $forward_syntax, not '$spec': correct QEMU launcher → Port forwards in '$make_cmd menuconfig' and rebuild"
-		not_forwarded_yet "$forward_proto:$first_port" ||
-			usage_error "$origin $spec: $forward_proto port $first_port of the host is already forwarded: drop one of the two"
-		problem=$(host_port_problem "$forward_proto" "$first_port")
-		if [ -n "$problem" ]; then
-			die "$origin $spec: cannot listen on 127.0.0.1:$first_port ($forward_proto): $problem: choose another host port"
-		fi
-		netdev=$netdev,hostfwd=$forward_proto:127.0.0.1:$first_port-:$second_port
-	done
-}
 
 kernel_fix="turn on Kernel → \"Networking\" in '$make_cmd menuconfig' (TR_PACKAGE_LINUX_NETWORK) and rebuild with '$make_cmd'"
 forwarding=
@@ -722,27 +564,8 @@ fi
 make_tmp
 qemu_log=$tmp/qemu.log
 
-# --ssh: the key as /root/.ssh/authorized_keys in a cpio of its own after the
-# initramfs, at a 4-byte boundary (the kernel looks for an uncompressed
-# archive only there; the zeros between are skipped).
 if [ "$have_ssh" = y ]; then
-	mkdir -p "$tmp/key/root/.ssh"
-	cp -- "$ssh_key.pub" "$tmp/key/root/.ssh/authorized_keys"
-	chmod 600 "$tmp/key/root/.ssh/authorized_keys"
-	chmod 700 "$tmp/key/root" "$tmp/key/root/.ssh"
-	(cd "$tmp/key" && find root | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/key.cpio"
-	initrd_bytes=0
-	if [ -n "$initrd" ]; then
-		initrd_bytes=$(stat -c %s -- "$initrd")
-	fi
-	{
-		if [ -n "$initrd" ]; then
-			cat -- "$initrd"
-		fi
-		head -c $(((4 - initrd_bytes % 4) % 4)) /dev/zero
-		cat "$tmp/key.cpio"
-	} >"$tmp/initrd-with-key"
-	initrd=$tmp/initrd-with-key
+	append_ssh_key
 	ssh_console_log=$output/ssh-console.log
 fi
 
@@ -790,6 +613,7 @@ fi
 # serial console) so that a SIGTERM or SIGHUP to start.sh can stop it too.
 qemu_pid=
 tee_pid=
+# shellcheck disable=SC2317 # called by stop and by run_ssh_session (launcher/ssh.sh)
 stop_qemu() {
 	if [ -n "$qemu_pid" ]; then
 		kill -TERM "$qemu_pid" 2>/dev/null || :
@@ -805,58 +629,6 @@ stop() {
 trap 'stop 129' HUP
 trap 'stop 130' INT
 trap 'stop 143' TERM
-
-# Whether the VM's SSH server greets on the forwarded port. Until it listens,
-# QEMU accepts the connection and closes it at once.
-ssh_server_answers() {
-	local banner
-	banner=$( (exec 3<>"/dev/tcp/127.0.0.1/$ssh_port" && read -r -t 2 line <&3 && printf '%s' "$line") 2>/dev/null) || :
-	case $banner in
-	SSH-*) return 0 ;;
-	esac
-	return 1
-}
-
-ssh_boot_timeout=120
-run_ssh_session() {
-	local ssh_args status waited=0
-	"${qemu[@]}" </dev/null &
-	qemu_pid=$!
-	until ssh_server_answers; do
-		if ! kill -0 "$qemu_pid" 2>/dev/null; then
-			status=0
-			wait "$qemu_pid" || status=$?
-			qemu_pid=
-			die "--ssh: the VM ended (QEMU status $status) before its SSH server answered; its console: $ssh_console_log"
-		fi
-		if [ "$waited" -ge $((ssh_boot_timeout * 5)) ]; then
-			stop_qemu
-			die "--ssh: the VM's SSH server did not answer within $ssh_boot_timeout s; its console: $ssh_console_log"
-		fi
-		sleep 0.2
-		waited=$((waited + 1))
-	done
-	ssh_args=(-p "$ssh_port" -i "$ssh_key" -o IdentitiesOnly=yes -o User=root -o HostKeyAlias=tinyroot)
-	if [ "$QEMU_SSH_HOST_KEYS" = build-time ] && [ -f "$images/known_hosts" ]; then
-		ssh_args+=(-o "UserKnownHostsFile=$images/known_hosts" -o StrictHostKeyChecking=yes)
-	else
-		printf '%s: --ssh: the VM made its host key at boot, so ssh cannot check it (Packages → Dropbear → host keys made at build time writes images/known_hosts)\n' "$me" >&2
-		ssh_args+=(-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR)
-	fi
-	if [ -n "$opt_ssh_command" ]; then
-		ssh_args+=(-o BatchMode=yes)
-	fi
-	status=0
-	ssh "${ssh_args[@]}" 127.0.0.1 ${opt_ssh_command:+"$opt_ssh_command"} || status=$?
-	# The session is cut when the VM goes down: its own status means nothing.
-	ssh "${ssh_args[@]}" -o BatchMode=yes 127.0.0.1 poweroff </dev/null >/dev/null 2>&1 || :
-	waited=0
-	while kill -0 "$qemu_pid" 2>/dev/null && [ "$waited" -lt 100 ]; do
-		sleep 0.2
-		waited=$((waited + 1))
-	done
-	stop "$status"
-}
 
 if [ "$have_ssh" = y ]; then
 	run_ssh_session

@@ -191,10 +191,12 @@ def test_missing_kernel(out):
 
 
 def fake_tree(tmp_path):
-    """A copy of start.sh at board/qemu/ of an empty tree."""
+    """A copy of start.sh (and the parts it sources) at board/qemu/ of an
+    empty tree."""
     tree = tmp_path / "tree"
     (tree / "board" / "qemu").mkdir(parents=True)
     shutil.copy2(START, tree / "board" / "qemu" / "start.sh")
+    shutil.copytree(START.parent / "launcher", tree / "board" / "qemu" / "launcher")
     return tree
 
 
@@ -815,8 +817,8 @@ def test_kvm_probe_verdict_is_kept_until_qemu_changes(tmp_path, out):
 
 def test_probe_boot_sector_runs_under_tcg(tmp_path):
     """The probe's guest, under TCG: it must exit with 85, proving the probe
-    would see a working KVM. Uses start.sh's own bytes."""
-    text = START.read_text()
+    would see a working KVM. Uses the launcher's own bytes (launcher/kvm.sh)."""
+    text = (START.parent / "launcher" / "kvm.sh").read_text()
     code = re.search(r"printf '((?:\\\d{3})+)'\n\t\tdd if=/dev/zero bs=(\d+)", text)
     image = tmp_path / "probe.img"
     subprocess.run(["sh", "-c", f"{{ printf '{code[1]}'; dd if=/dev/zero bs={code[2]} count=1 2>/dev/null;"
