@@ -42,9 +42,7 @@ def boot_and_check(kernel_build, initrd_build=None, init_exe=None, dhcp=False):
         if init_exe:
             assert vm.run("readlink /proc/1/exe") == (init_exe, 0)
         if dhcp:  # the boot scripts ran: DHCP, in the background
-            out, _ = vm.run("for i in $(seq 100); do ip -4 addr show eth0 | grep -q 'inet 10.0.2.15/'"
-                            " && break; sleep 0.1; done; ip -4 addr show eth0", timeout=30)
-            assert "inet 10.0.2.15/" in out, out
+            vm.wait_for_dhcp()
         vm.console.sendline("poweroff -f")
         assert vm.wait_exit() == 0
     finally:

@@ -65,13 +65,6 @@ def http_server(tmp_path):
     server.server_close()
 
 
-def wait_for_address(vm):
-    """eth0 gets 10.0.2.15 from QEMU's DHCP server, in the background."""
-    out, _ = vm.run("for i in $(seq 100); do ip -4 addr show eth0 | grep -q 'inet 10.0.2.15/' && break;"
-                    " sleep 0.1; done; ip -4 addr show eth0", timeout=30)
-    assert "inet 10.0.2.15/" in out, out
-
-
 def poweroff(vm):
     vm.console.sendline("poweroff")
     assert vm.wait_exit() == 0
@@ -85,7 +78,7 @@ def test_restricted_vm_fetches_from_a_host_server_through_guestfwd(net_image, ht
     vm = start(net_image.out, "--machine", machine, "--net", "restricted", "--guestfwd", f"8080:{port}")
     try:
         vm.wait_for_shell()
-        wait_for_address(vm)
+        vm.wait_for_dhcp()
         # Twice: each connection of the VM gets its own to the server.
         for _ in range(2):
             out, status = vm.run("wget -q -O /tmp/blob http://10.0.2.100:8080/blob && sha256sum /tmp/blob",
@@ -122,7 +115,7 @@ def test_forward_reaches_a_server_in_the_vm(net_image):
     vm = start(net_image.out, "--net", "restricted", "--forward", f"tcp:{port}:5000")
     try:
         vm.wait_for_shell()
-        wait_for_address(vm)
+        vm.wait_for_dhcp()
         assert vm.run("mkdir -p /tmp/www && echo served-by-the-vm >/tmp/www/index.html"
                       " && httpd -p 5000 -h /tmp/www")[1] == 0
         assert http_get(port, "/index.html") == "served-by-the-vm\n"

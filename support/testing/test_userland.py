@@ -61,24 +61,11 @@ def test_default_image_has_every_applet_of_busybox_defconfig(default_image, tmp_
         vm.kill()
 
 
-def wait_in_vm(vm, command, timeout=30):
-    """Runs command until it succeeds; returns its output."""
-    deadline = time.monotonic() + timeout
-    while True:
-        out, status = vm.run(command)
-        if status == 0:
-            return out
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{command!r} kept failing: {out}")
-        time.sleep(1)
-
-
 def test_dhcp_configures_eth0(default_image):
     vm = start(default_image, "--net", "restricted")
     try:
         vm.wait_for_shell()
-        address = wait_in_vm(vm, "ip -4 -o addr show dev eth0 | grep -o 'inet [0-9./]*'")
-        assert address == "inet 10.0.2.15/24"
+        assert "inet 10.0.2.15/24 " in vm.wait_for_dhcp()
         assert vm.run("test -f /etc/resolv.conf")[1] == 0
         assert vm.run("ip -o link show lo | grep -c UP") == ("1", 0)
         # A restricted network's DHCP offers no router and no name server:

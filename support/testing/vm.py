@@ -64,6 +64,15 @@ class VM:
         output = self.console.before.replace("\r", "").strip()
         return output, int(self.console.match.group(1))
 
+    def wait_for_dhcp(self):
+        """Waits until eth0 has 10.0.2.15, the address QEMU's DHCP server
+        gives, which the boot scripts ask for in the background; returns
+        `ip -4 addr show eth0`."""
+        out, _ = self.run("for i in $(seq 100); do ip -4 addr show eth0 | grep -q 'inet 10.0.2.15/'"
+                          " && break; sleep 0.1; done; ip -4 addr show eth0", timeout=30)
+        assert "inet 10.0.2.15/" in out, out
+        return out
+
     def wait_exit(self, timeout=30):
         self.console.expect(pexpect.EOF, timeout=timeout)
         self.console.close()
