@@ -65,10 +65,22 @@ $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),mkdir -p $(TARGET_DIR_FINAL))
 $(LINUX_MAKE) -j$(JOBS) bzImage
 endef
 
+# The kernel's images, from its build tree $(1) into $(2): bzImage, for
+# bootloaders, and vmlinux when the kernel has the PVH entry point: QEMU
+# starts that ELF file as it is, with nothing to decompress (stripped: QEMU
+# loads only its segments).
+define linux-kernel-images
+cp $(1)/arch/x86/boot/bzImage $(2)/bzImage
+if grep -q '^CONFIG_PVH=y' $(1)/.config; then $(TARGET_STRIP) -o $(2)/vmlinux $(1)/vmlinux; \
+else rm -f $(2)/vmlinux; fi
+endef
+
 # What the launcher needs to know of this kernel goes beside the images.
 define LINUX_INSTALL_IMAGES_CMDS
-cp $(SRC_DIR)/arch/x86/boot/bzImage $(IMAGES_DIR)/bzImage
-{ echo "QEMU_GRAPHICAL_CAPABLE=$$(grep -q '^CONFIG_VGA_CONSOLE=y' $(SRC_DIR)/.config && echo y || echo n)"; \
+$(call linux-kernel-images,$(SRC_DIR),$(IMAGES_DIR))
+{ echo "QEMU_KERNEL=$$(grep -q '^CONFIG_PVH=y' $(SRC_DIR)/.config && echo vmlinux || echo bzImage)"; \
+  echo "QEMU_PCI_MSI=$$(grep -q '^CONFIG_PCI_MSI=y' $(SRC_DIR)/.config && echo y || echo n)"; \
+  echo "QEMU_GRAPHICAL_CAPABLE=$$(grep -q '^CONFIG_VGA_CONSOLE=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_POWEROFF=$$(grep -q '^CONFIG_ACPI=y' $(SRC_DIR)/.config && echo acpi || echo reboot)"; \
   echo "QEMU_NET_CAPABLE=$$(grep -q '^CONFIG_VIRTIO_NET=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_SHARE_CAPABLE=$$(grep -q '^CONFIG_NET_9P_VIRTIO=y' $(SRC_DIR)/.config && \

@@ -66,9 +66,9 @@ $(ROOTFS_DIR)/.stamp_images: $(ROOTFS_DIR)/.stamp_target \
 	$(call run-step,images,Packing,$(images-cmds))
 
 # The launcher's settings (board/qemu/start.sh sources this): from the
-# configuration, and from what the kernel package found in its .config.
+# configuration, and from what the kernel package found in its .config
+# (the kernel image to boot among them).
 define qemu-conf
-QEMU_KERNEL=bzImage
 QEMU_INITRD=$(ROOTFS_CPIO)
 QEMU_CONSOLE=$(if $(TR_CONSOLE_SERIAL),serial)$(if $(TR_CONSOLE_GRAPHICAL),graphical)$(if $(TR_CONSOLE_BOTH),both)
 QEMU_MACHINE=$(if $(TR_QEMU_MACHINE_PC),pc)$(if $(TR_QEMU_MACHINE_Q35),q35)$(if $(TR_QEMU_MACHINE_MICROVM),microvm)
@@ -101,7 +101,7 @@ endef
 define embedded-initramfs-cmds
 rm -f $(LINUX_DIR)/src/usr/initramfs_data.cpio
 $(LINUX_MAKE) -j$(JOBS) bzImage
-cp $(LINUX_DIR)/src/arch/x86/boot/bzImage $(IMAGES_DIR).tmp/bzImage
+$(call linux-kernel-images,$(LINUX_DIR)/src,$(IMAGES_DIR).tmp)
 endef
 
 define images-cmds

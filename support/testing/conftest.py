@@ -85,6 +85,21 @@ class Build:
     def target(self, path):
         return self.out / "target" / path.lstrip("/")
 
+    def qemu_conf(self):
+        """images/qemu.conf, the launcher's settings, as a dict."""
+        text = (self.out / "images" / "qemu.conf").read_text()
+        return dict(re.findall(r"^(\w+)='?(.*?)'?$", text, re.M))
+
+    def initramfs_cpio(self):
+        """The initramfs archive, uncompressed, whatever its compression."""
+        path = self.out / "images" / self.qemu_conf()["QEMU_INITRD"]
+        unpack = {".gz": ["gzip", "-dc"], ".lz4": ["lz4", "-dc"], ".xz": ["xz", "-dc"],
+                  ".zst": ["zstd", "-dc"], ".bz2": ["bzip2", "-dc"], ".lzma": ["xz", "-dc"]}
+        if path.suffix not in unpack:
+            return path.read_bytes()
+        return subprocess.run(unpack[path.suffix] + [str(path)], check=True,
+                              stdout=subprocess.PIPE).stdout
+
 
 def copy_of_the_tree(dest):
     """The tinyroot tree (its history included, for SOURCE_DATE_EPOCH) at

@@ -29,6 +29,10 @@ def run_exec(build, command, timeout=120):
 
 
 def test_default_boot_through_start_sh(default_image):
+    # The uncompressed kernel, started at its PVH entry (QEMU boots an ELF
+    # kernel only through it); bzImage is there for bootloaders.
+    assert default_image.qemu_conf()["QEMU_KERNEL"] == "vmlinux"
+    assert (default_image.out / "images/bzImage").is_file()
     vm = start(default_image)
     try:
         vm.wait_for_shell()

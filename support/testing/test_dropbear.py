@@ -2,7 +2,6 @@
 init script, authorized keys, host keys, errors), runtime choices that
 recompile nothing, and a login over SSH into the VM, booted with the default
 image's kernel."""
-import gzip
 import os
 import re
 import shutil
@@ -55,7 +54,7 @@ def package_dir(build):
 
 def cpio_modes(build):
     """path -> mode string (drwx------) of each entry of the initramfs."""
-    data = gzip.decompress((build.out / "images" / "rootfs.cpio.gz").read_bytes())
+    data = build.initramfs_cpio()
     listing = subprocess.run(["cpio", "-tv", "--quiet"], input=data, check=True,
                              stdout=subprocess.PIPE).stdout.decode()
     return {line.split()[8]: line.split()[0] for line in listing.splitlines()}
@@ -208,10 +207,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def qemu_conf(build):
-    return dict(re.findall(r"^(\w+)='?(.*?)'?$", (build.out / "images" / "qemu.conf").read_text(), re.M))
-
-
 class SSHVM:
     """The initramfs of `build` booted with `kernel_build`'s kernel, port 22
     forwarded from a free port of 127.0.0.1."""
@@ -220,7 +215,7 @@ class SSHVM:
         self.key, self.port = key, free_port()
         self.vm = VM([QEMU, "-accel", "tcg", "-M", "pc", "-m", "256", "-nographic", "-no-reboot",
                       "-kernel", str(kernel_build.out / "images" / "bzImage"),
-                      "-initrd", str(build.out / "images" / "rootfs.cpio.gz"),
+                      "-initrd", str(build.out / "images" / build.qemu_conf()["QEMU_INITRD"]),
                       "-append", "console=ttyS0",
                       "-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{self.port}-:22",
                       "-device", "virtio-net-pci,netdev=n0,romfile="])
@@ -253,7 +248,7 @@ class SSHVM:
 @pytest.fixture
 def net_kernel(default_image):
     """The default image, whose kernel boots the VMs here."""
-    if qemu_conf(default_image).get("QEMU_NET_CAPABLE") != "y":
+    if default_image.qemu_conf().get("QEMU_NET_CAPABLE") != "y":
         pytest.skip("the default image's kernel has no networking")
     if not shutil.which("ssh"):
         pytest.skip("ssh is not installed (Debian's openssh-client)")
@@ -271,7 +266,7 @@ def test_login_with_key_and_no_password(ssh_vm, net_kernel):
     seconds = ssh_vm.wait_for_ssh()
     print(f"QEMU start to the first SSH login: {seconds:.2f} s")
     result = ssh_vm.ssh("uname", "-r")
-    assert (result.stdout.strip(), result.returncode) == (qemu_conf(net_kernel)["KERNEL_RELEASE"], 0)
+    assert (result.stdout.strip(), result.returncode) == (net_kernel.qemu_conf()["KERNEL_RELEASE"], 0)
     # The host key made at boot is the one the server shows.
     log = ssh_vm.ssh("cat", "/var/log/dropbear.log").stdout
     made = re.search(r"^Fingerprint: (SHA256:\S+)$", log, re.M)[1]
@@ -315,7 +310,7 @@ def test_start_sh_ssh_with_a_key_given_at_boot(dropbear_build, net_kernel, tmp_p
     out = tmp_path / "out"
     shutil.copytree(dropbear_build.out / "images", out / "images")
     shutil.copy(net_kernel.out / "images" / "bzImage", out / "images")
-    capabilities = "".join(f"{name}={value}\n" for name, value in qemu_conf(net_kernel).items()
+    capabilities = "".join(f"{name}={value}\n" for name, value in net_kernel.qemu_conf().items()
                            if name.endswith("_CAPABLE"))
     with open(out / "images" / "qemu.conf", "a") as conf:
         conf.write(capabilities)
@@ -327,6 +322,6 @@ def test_start_sh_ssh_with_a_key_given_at_boot(dropbear_build, net_kernel, tmp_p
     result = subprocess.run([*start, "--ssh-command", "uname -r; exit 3"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
     assert result.returncode == 3, result.stderr
-    assert result.stdout.strip() == qemu_conf(net_kernel)["KERNEL_RELEASE"]
+    assert result.stdout.strip() == net_kernel.qemu_conf()["KERNEL_RELEASE"]
     assert "the VM made its host key at boot, so ssh cannot check it" in result.stderr
     assert "reboot: Power down" in (out / "ssh-console.log").read_text()

@@ -15,16 +15,11 @@ from test_packages import steps_run
 from vm import VM, direct_qemu_command
 
 
-def qemu_conf(build):
-    text = (build.out / "images" / "qemu.conf").read_text()
-    return dict(re.findall(r"^(\w+)='?(.*?)'?$", text, re.M))
-
-
 def boot(kernel_build, initrd_build=None, append="", extra=()):
     images = kernel_build.out / "images"
     cmd = direct_qemu_command(images, append, extra)
     if initrd_build is not None:
-        initrd = initrd_build.out / "images" / qemu_conf(initrd_build)["QEMU_INITRD"]
+        initrd = initrd_build.out / "images" / initrd_build.qemu_conf()["QEMU_INITRD"]
         cmd[cmd.index("-initrd") + 1] = str(initrd)
     return VM(cmd)
 
@@ -51,7 +46,7 @@ def boot_and_check(kernel_build, initrd_build=None, init_exe=None, dhcp=False):
 
 
 def test_default_image_boots_to_a_working_shell(default_image):
-    conf = qemu_conf(default_image)
+    conf = default_image.qemu_conf()
     vm = boot(default_image)
     try:
         vm.wait_for_shell()
@@ -100,14 +95,14 @@ def test_each_init_boots(default_image, rootfs_build, init):
 def test_each_initramfs_compression_boots(default_image, rootfs_build, compression, magic):
     rootfs_build.set_config(TR_INIT_TINYINIT="y", **{f"TR_ROOTFS_CPIO_{compression}": "y"})
     rootfs_build.make()
-    initrd = rootfs_build.out / "images" / qemu_conf(rootfs_build)["QEMU_INITRD"]
+    initrd = rootfs_build.out / "images" / rootfs_build.qemu_conf()["QEMU_INITRD"]
     assert initrd.read_bytes().startswith(magic)
     boot_and_check(default_image, rootfs_build)
 
 
 @pytest.mark.parametrize("libc,static", [("MUSL", "y"), ("GLIBC", "n"), ("MUSL", "n")])
 def test_c_libraries_and_linking(default_image, rootfs_build, libc, static):
-    rootfs_build.set_config(TR_ROOTFS_CPIO_GZIP="y", TR_INIT_TINYINIT="y",
+    rootfs_build.set_config(TR_ROOTFS_CPIO_LZ4="y", TR_INIT_TINYINIT="y",
                             **{f"TR_TOOLCHAIN_{libc}": "y", "TR_STATIC": static})
     rootfs_build.make()
     busybox = rootfs_build.target("/bin/busybox")
@@ -151,9 +146,9 @@ def test_compression_switch_only_repacks(default_image):
         ran = steps_run(default_image.make().stdout)
         assert ran == {("rootfs", "Packing")}
         assert (default_image.out / "images" / "rootfs.cpio.xz").exists()
-        assert not (default_image.out / "images" / "rootfs.cpio.gz").exists()
+        assert not (default_image.out / "images" / "rootfs.cpio.lz4").exists()
     finally:
-        default_image.set_config(TR_ROOTFS_CPIO_GZIP="y")
+        default_image.set_config(TR_ROOTFS_CPIO_LZ4="y")
         default_image.make()
 
 
@@ -171,7 +166,7 @@ def test_build_as_an_ordinary_user(tmp_path):
     result = subprocess.run(["runuser", "-u", user, "--", "sh", "-c", script], text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert result.returncode == 0, result.stdout
-    assert (work / "out" / "images" / "rootfs.cpio.gz").stat().st_uid != 0
+    assert (work / "out" / "images" / "rootfs.cpio.lz4").stat().st_uid != 0
     shutil.rmtree(work)
 
 

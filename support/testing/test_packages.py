@@ -1,5 +1,4 @@
 """The package layer: steps, stamps, exact rebuilds, the assembled target."""
-import gzip
 import re
 import subprocess
 
@@ -11,7 +10,7 @@ def run(path):
 
 
 def cpio_names(build):
-    data = gzip.decompress((build.out / "images" / "rootfs.cpio.gz").read_bytes())
+    data = build.initramfs_cpio()
     listing = subprocess.run(["cpio", "-t", "--quiet"], input=data, check=True,
                              stdout=subprocess.PIPE).stdout.decode()
     return set(listing.split())
