@@ -70,7 +70,8 @@ def poweroff(vm):
     assert vm.wait_exit() == 0
 
 
-@pytest.mark.parametrize("machine", ["pc", "microvm"])
+# q35 too: PCI Express, qboot and pci=noacpi (the NIC on MSI-X) there as well.
+@pytest.mark.parametrize("machine", ["pc", "q35", "microvm"])
 def test_restricted_vm_fetches_from_a_host_server_through_guestfwd(net_image, http_server, machine):
     root, port = http_server
     blob = os.urandom(300_000)

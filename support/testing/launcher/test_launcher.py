@@ -238,7 +238,7 @@ def test_graphical_incapable_kernel(tmp_path):
         assert "no VT/VGA console" in line
         assert "System → Console: graphical" in line
     # The serial console does not care.
-    assert "-nographic" in dry_run(out)
+    assert contains(dry_run(out), SERIAL_HERE)
 
 
 def test_graphical_on_microvm_is_refused(out):
@@ -254,7 +254,11 @@ def test_bad_qemu_conf_value(tmp_path):
 
 # --- the QEMU command line -----------------------------------------------------
 
-ALWAYS = [["-no-reboot"], ["-device", "pvpanic"], ["-action", "panic=exit-failure"]]
+ALWAYS = [["-no-reboot"], ["-device", "pvpanic"], ["-action", "panic=exit-failure"], ["-nodefaults"]]
+# The serial console in this terminal (-nodefaults drops the serial port that
+# -nographic would use).
+SERIAL_HERE = ["-display", "none", "-serial", "mon:stdio"]
+QBOOT = "/usr/share/qemu/qboot.rom"  # Debian's qemu-system-data
 
 
 def contains(argv, seq):
@@ -268,14 +272,15 @@ def test_panic_and_poweroff_flags_always_present(out, args):
     argv = dry_run(out, *args)
     for seq in ALWAYS:
         assert contains(argv, seq), seq
-    assert "panic=-1" in cmdline(argv).split()
+    assert {"panic=-1", "no_timer_check"} <= set(cmdline(argv).split())
     assert argv[0] == QEMU
 
 
 def test_serial_console(out):
     argv = dry_run(out)
-    assert "-nographic" in argv
-    assert "-display" not in argv
+    assert contains(argv, SERIAL_HERE) and "-vga" not in argv
+    # no screen: qboot instead of SeaBIOS, faster to the kernel
+    assert option(argv, "-bios") == [QBOOT]
     assert cmdline(argv).split()[0] == "console=ttyS0"
     assert option(argv, "-kernel") == [str(out / "images" / "bzImage")]
     assert option(argv, "-initrd") == [str(out / "images" / "rootfs.cpio.gz")]
@@ -284,10 +289,27 @@ def test_serial_console(out):
     assert "quiet" in cmdline(argv).split()
 
 
+@pytest.mark.parametrize("msi,expected", [("y", True), ("n", False), (None, False)])
+def test_pci_noacpi_only_with_msi(tmp_path, msi, expected):
+    """With MSI the virtio devices need no ACPI interrupt links, and
+    pci=noacpi skips evaluating them; without it they need the links."""
+    out = write_images(tmp_path / "out", QEMU_PCI_MSI=msi)
+    assert ("pci=noacpi" in cmdline(dry_run(out)).split()) == expected
+    # microvm has no PCI, and pci=noacpi would hide its virtio-mmio devices.
+    assert "pci=noacpi" not in cmdline(dry_run(out, "--machine", "microvm")).split()
+
+
+def test_kernel_image_from_qemu_conf(tmp_path):
+    out = write_images(tmp_path / "out", QEMU_KERNEL="vmlinux")
+    assert option(dry_run(out), "-kernel") == [str(out / "images" / "vmlinux")]
+
+
 def test_graphical_console_headless(out):
     argv = dry_run(out, "--graphical", "--display", "none")
-    assert "-nographic" not in argv and "-serial" not in argv
+    assert "-serial" not in argv
     assert option(argv, "-display") == ["none"]
+    # SeaBIOS (its VGA BIOS sets up the text mode), a VGA card, the monitor in the window
+    assert "-bios" not in argv and contains(argv, ["-vga", "std", "-monitor", "vc"])
     assert "console=tty0" in cmdline(argv).split()
     assert "console=ttyS0" not in cmdline(argv).split()
 
@@ -299,7 +321,7 @@ def test_graphical_console_vnc(out):
 
 def test_graphical_console_default_display(out):
     argv = dry_run(out, "--graphical", env=base_env(DISPLAY=":0"))
-    assert "-display" not in argv and "-nographic" not in argv
+    assert "-display" not in argv and "-serial" not in argv
     argv = dry_run(out, "--graphical", env=base_env(WAYLAND_DISPLAY="wayland-0"))
     assert "-display" not in argv
 
@@ -307,7 +329,7 @@ def test_graphical_console_default_display(out):
 def test_both_consoles_serial_primary(out):
     argv = dry_run(out, "--both", "--display", "none")
     assert option(argv, "-serial") == ["mon:stdio"]
-    assert "-nographic" not in argv
+    assert contains(argv, ["-vga", "std"]) and "-bios" not in argv
     args = cmdline(argv).split()
     assert args.index("console=tty0") < args.index("console=ttyS0")
 
@@ -316,12 +338,12 @@ def test_console_mode_from_qemu_conf(tmp_path):
     out = write_images(tmp_path / "out", QEMU_CONSOLE="both")
     argv = dry_run(out, "--display", "none")
     assert option(argv, "-serial") == ["mon:stdio"]
-    assert "-nographic" in dry_run(out, "--serial")
+    assert contains(dry_run(out, "--serial"), SERIAL_HERE)
 
 
 def test_display_is_ignored_with_the_serial_console(out):
-    argv = dry_run(out, "--display", "none")
-    assert "-nographic" in argv and "-display" not in argv
+    argv = dry_run(out, "--display", "vnc=127.0.0.1:3")
+    assert contains(argv, SERIAL_HERE) and option(argv, "-display") == ["none"]
 
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
@@ -365,7 +387,7 @@ def test_mem_cpus_machine_override(out):
 
 def test_append_goes_after_the_configured_arguments(out):
     argv = dry_run(out, "--append", "loglevel=7 foo=bar", "--append", "baz")
-    assert cmdline(argv) == "console=ttyS0 panic=-1 quiet loglevel=7 foo=bar baz"
+    assert cmdline(argv) == "console=ttyS0 panic=-1 no_timer_check quiet loglevel=7 foo=bar baz"
 
 
 def test_embedded_initramfs(tmp_path):
@@ -412,7 +434,11 @@ def test_exec_forces_the_serial_console_and_a_quiet_kernel(tmp_path):
     assert "quiet" in args and "loglevel=1" in args
     assert args.index("loglevel=1") < args.index("foo")
     assert args[-1].startswith("tinyinit_exec=")
-    assert option(argv, "-serial") == ["mon:stdio"] and option(argv, "-display") == ["none"]
+    assert contains(argv, SERIAL_HERE)
+    # The init powers off through QEMU's isa-debug-exit device, at the port it is told.
+    assert "tinyinit_debug_exit=0xf4" in args
+    assert contains(argv, ["-device", "isa-debug-exit,iobase=0xf4,iosize=1"])
+    assert "isa-debug-exit" not in " ".join(dry_run(out, "--serial"))
 
 
 def test_exec_with_graphical_is_refused(out):
