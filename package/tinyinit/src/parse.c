@@ -1,7 +1,10 @@
 /* parse.c: tinyinit's pure functions; see parse.h. */
 #include "parse.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -89,6 +92,20 @@ bool console_last(const char *active, char *out, size_t size)
 		return false;
 	memcpy(out, start, len);
 	out[len] = '\0';
+	return true;
+}
+
+bool parse_io_port(const char *s, unsigned *port)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	unsigned long value = strtoul(s, &end, 0);
+	if (errno || *end || value > 0xffff)
+		return false;
+	*port = (unsigned)value;
 	return true;
 }
 

@@ -24,6 +24,9 @@ bool console_last(const char *active, char *out, size_t size);
  * Returns snprintf's result. */
 int format_exit_status(int wstatus, char *out, size_t size);
 
+/* An x86 I/O port number, 0 to 0xffff, in C notation ("0xf4", "244"). */
+bool parse_io_port(const char *s, unsigned *port);
+
 /* At most RATELIMIT_BURST starts within any window_ms. */
 #define RATELIMIT_BURST 5
 struct ratelimit {

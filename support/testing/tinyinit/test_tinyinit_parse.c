@@ -68,6 +68,26 @@ static void loglevel_rejects_the_rest(void **state)
 	assert_true(loglevel_normalize("2 4 1 7", out, 8));
 }
 
+static void io_ports(void **state)
+{
+	unsigned port = 7;
+	const char *bad[] = { "", "0x", "-1", "+4", " 4", "4 ", "0x10000", "65536", "f4", "0xf4z",
+			      "99999999999999999999" };
+
+	(void)state;
+	assert_true(parse_io_port("0xf4", &port));
+	assert_int_equal(port, 0xf4);
+	assert_true(parse_io_port("244", &port));
+	assert_int_equal(port, 244);
+	assert_true(parse_io_port("0xffff", &port));
+	assert_int_equal(port, 0xffff);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		port = 7;
+		assert_false(parse_io_port(bad[i], &port));
+		assert_int_equal(port, 7);   /* untouched */
+	}
+}
+
 static void console_is_the_last_entry(void **state)
 {
 	char out[16];
@@ -157,6 +177,7 @@ int main(void)
 		cmocka_unit_test(loglevel_accepts_spaces_commas_and_one_number),
 		cmocka_unit_test(loglevel_rejects_the_rest),
 		cmocka_unit_test(console_is_the_last_entry),
+		cmocka_unit_test(io_ports),
 		cmocka_unit_test(exit_status_lines),
 		cmocka_unit_test(ratelimit_allows_a_burst_per_window),
 		cmocka_unit_test(ratelimit_spaced_starts_never_limited),
