@@ -424,6 +424,12 @@ if [ "$have_ssh" = y ]; then
 	find_ssh_key
 fi
 
+# The PVH entry gets no screen information from the firmware, so the VGA
+# console would stay dark: a screen boots the bzImage, through SeaBIOS.
+if [ "$console" != serial ] && [ "$QEMU_KERNEL" = vmlinux ] && [ -f "$images/bzImage" ]; then
+	kernel=$images/bzImage
+fi
+
 if [ "$console" != serial ]; then
 	if [ "$QEMU_GRAPHICAL_CAPABLE" != y ]; then
 		die "the kernel has no VT/VGA console, so a $console console would show nothing: choose System → Console: graphical (or both) in 'make menuconfig' and rebuild, or use --serial"

@@ -302,6 +302,12 @@ def test_pci_noacpi_only_with_msi(tmp_path, msi, expected):
 def test_kernel_image_from_qemu_conf(tmp_path):
     out = write_images(tmp_path / "out", QEMU_KERNEL="vmlinux")
     assert option(dry_run(out), "-kernel") == [str(out / "images" / "vmlinux")]
+    # A screen needs the bzImage: the PVH entry gets no screen information.
+    (out / "images" / "bzImage").write_bytes(b"")
+    for console in ("--graphical", "--both"):
+        argv = dry_run(out, console, "--display", "none")
+        assert option(argv, "-kernel") == [str(out / "images" / "bzImage")]
+    assert option(dry_run(out), "-kernel") == [str(out / "images" / "vmlinux")]
 
 
 def test_graphical_console_headless(out):
