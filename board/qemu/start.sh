@@ -45,7 +45,7 @@
 #
 # --ssh: the VM boots headless (its console goes to <output>/ssh-console.log)
 # with a free port of 127.0.0.1 forwarded to its port 22. The public half of
-# the SSH key goes in as a small uncompressed cpio after the initramfs (the
+# the SSH key goes in as a small cpio after the initramfs (lz4 after lz4; the
 # kernel unpacks one archive after the other, later files replacing earlier
 # ones), so any image with the server takes any key without a rebuild.
 # start.sh waits for the server's banner, runs ssh as root into the VM,

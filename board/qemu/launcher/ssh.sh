@@ -24,23 +24,38 @@ find_ssh_key() {
 
 # --ssh: the key as /root/.ssh/authorized_keys in a cpio of its own after the
 # initramfs, at a 4-byte boundary (the kernel looks for an uncompressed
-# archive only there; the zeros between are skipped).
+# archive only there; the zeros between are skipped); lz4-compressed after
+# an lz4 initramfs (below).
 append_ssh_key() {
 	mkdir -p "$tmp/key/root/.ssh"
 	cp -- "$ssh_key.pub" "$tmp/key/root/.ssh/authorized_keys"
 	chmod 600 "$tmp/key/root/.ssh/authorized_keys"
 	chmod 700 "$tmp/key/root" "$tmp/key/root/.ssh"
 	(cd "$tmp/key" && find root | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/key.cpio"
-	local initrd_bytes=0
+	local initrd_bytes=0 padding
 	if [ -n "$initrd" ]; then
 		initrd_bytes=$(stat -c %s -- "$initrd")
 	fi
+	padding=$(((4 - initrd_bytes % 4) % 4))
+	case $initrd in
+	*.lz4)
+		# lz4's legacy format has no end mark: the kernel takes whatever
+		# follows for more lz4 chunks of the same stream. So the key goes in
+		# as lz4 too, right after it (the unpacker reads the cpio archives
+		# one after the other in the stream).
+		command -v lz4 >/dev/null 2>&1 ||
+			die "--ssh: the initramfs is lz4, and the key must go in as lz4: install Debian's lz4"
+		lz4 -l -q -c "$tmp/key.cpio" >"$tmp/key.part"
+		padding=0
+		;;
+	*) mv -- "$tmp/key.cpio" "$tmp/key.part" ;;
+	esac
 	{
 		if [ -n "$initrd" ]; then
 			cat -- "$initrd"
 		fi
-		head -c $(((4 - initrd_bytes % 4) % 4)) /dev/zero
-		cat "$tmp/key.cpio"
+		head -c "$padding" /dev/zero
+		cat "$tmp/key.part"
 	} >"$tmp/initrd-with-key"
 	initrd=$tmp/initrd-with-key
 }
