@@ -424,10 +424,17 @@ if [ "$have_ssh" = y ]; then
 	find_ssh_key
 fi
 
-# The PVH entry gets no screen information from the firmware, so the VGA
-# console would stay dark: a screen boots the bzImage, through SeaBIOS.
-if [ "$console" != serial ] && [ "$QEMU_KERNEL" = vmlinux ] && [ -f "$images/bzImage" ]; then
-	kernel=$images/bzImage
+# Firmware and kernel image: without a screen, qboot (microvm's own firmware
+# is qboot already); a screen keeps SeaBIOS, whose VGA BIOS sets up the text
+# mode, and boots the bzImage: the PVH entry gets no screen information, so
+# the VGA console would stay dark.
+firmware_args=()
+if [ "$console" != serial ]; then
+	if [ "$QEMU_KERNEL" = vmlinux ] && [ -f "$images/bzImage" ]; then
+		kernel=$images/bzImage
+	fi
+elif [ "$machine" != microvm ] && [ -n "$qemu_datadir" ] && [ -f "$qemu_datadir/qboot.rom" ]; then
+	firmware_args=(-bios "$qemu_datadir/qboot.rom")
 fi
 
 if [ "$console" != serial ]; then
@@ -610,10 +617,7 @@ qemu=("$qemu_bin" -accel "$accel" -M "$machine_arg" -m "$mem" -smp "$cpus")
 if [ "$machine" = microvm ] && [ "$accel" = tcg ]; then
 	qemu+=(-icount "shift=auto,sleep=off")
 fi
-if [ "$console" = serial ] && [ "$machine" != microvm ] && [ -n "$qemu_datadir" ] && [ -f "$qemu_datadir/qboot.rom" ]; then
-	qemu+=(-bios "$qemu_datadir/qboot.rom") # microvm's own firmware is qboot already
-fi
-qemu+=(-kernel "$kernel")
+qemu+=(${firmware_args[@]+"${firmware_args[@]}"} -kernel "$kernel")
 if [ -n "$initrd" ]; then
 	qemu+=(-initrd "$initrd")
 fi

@@ -78,7 +78,7 @@ endef
 # What the launcher needs to know of this kernel goes beside the images.
 define LINUX_INSTALL_IMAGES_CMDS
 $(call linux-kernel-images,$(SRC_DIR),$(IMAGES_DIR))
-{ echo "QEMU_KERNEL=$$(grep -q '^CONFIG_PVH=y' $(SRC_DIR)/.config && echo vmlinux || echo bzImage)"; \
+{ echo "QEMU_KERNEL=$$(test -f $(IMAGES_DIR)/vmlinux && echo vmlinux || echo bzImage)"; \
   echo "QEMU_PCI_MSI=$$(grep -q '^CONFIG_PCI_MSI=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_GRAPHICAL_CAPABLE=$$(grep -q '^CONFIG_VGA_CONSOLE=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_POWEROFF=$$(grep -q '^CONFIG_ACPI=y' $(SRC_DIR)/.config && echo acpi || echo reboot)"; \

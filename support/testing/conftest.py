@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from vm import read_qemu_conf
+
 TOPDIR = Path(__file__).resolve().parents[2]
 TESTING = TOPDIR / "support" / "testing"
 TEST_PACKAGES = ("libgreet", "hello", "goodbye")
@@ -86,9 +88,7 @@ class Build:
         return self.out / "target" / path.lstrip("/")
 
     def qemu_conf(self):
-        """images/qemu.conf, the launcher's settings, as a dict."""
-        text = (self.out / "images" / "qemu.conf").read_text()
-        return dict(re.findall(r"^(\w+)='?(.*?)'?$", text, re.M))
+        return read_qemu_conf(self.out / "images")
 
     def initramfs_cpio(self):
         """The initramfs archive, uncompressed, whatever its compression."""

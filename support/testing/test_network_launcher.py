@@ -10,7 +10,6 @@ import http.client
 import http.server
 import os
 import pwd
-import re
 import shutil
 import socket
 import stat
@@ -33,14 +32,10 @@ def start(out, *args, as_user=()):
     return VM([*as_user, START, "--output", str(out), "--accel", "tcg", *map(str, args)])
 
 
-def qemu_conf(out):
-    return dict(re.findall(r"^(\w+)='?(.*?)'?$", (Path(out) / "images/qemu.conf").read_text(), re.M))
-
-
 @pytest.fixture
 def net_image(default_image):
     """The default image, which must have networking and the shared folder."""
-    conf = qemu_conf(default_image.out)
+    conf = default_image.qemu_conf()
     assert conf.get("QEMU_NET_CAPABLE") == "y", "the default kernel has no virtio-net"
     assert conf.get("QEMU_SHARE_CAPABLE") == "y", "the default kernel has no 9p over virtio"
     return default_image
@@ -183,13 +178,13 @@ def test_menu_settings_reach_qemu_conf_alone(build):
     """The QEMU launcher menu's network settings: a change rewrites
     qemu.conf and rebuilds nothing else."""
     build.make()
-    assert qemu_conf(build.out)["QEMU_NET"] == "user"
+    assert build.qemu_conf()["QEMU_NET"] == "user"
     build.set_config(TR_QEMU_NET_RESTRICTED="y", TR_QEMU_FORWARDS='" 2222:22  udp:5353:53"')
     assert steps_run(build.make().stdout) == {("rootfs", "Packing")}
-    conf = qemu_conf(build.out)
+    conf = build.qemu_conf()
     assert (conf["QEMU_NET"], conf["QEMU_FORWARDS"]) == ("restricted", "2222:22 udp:5353:53")
     # No network, no forwards (the menu hides them).
     build.set_config(TR_QEMU_NET_NONE="y")
     assert steps_run(build.make().stdout) == {("rootfs", "Packing")}
-    conf = qemu_conf(build.out)
+    conf = build.qemu_conf()
     assert (conf["QEMU_NET"], conf["QEMU_FORWARDS"]) == ("none", "")

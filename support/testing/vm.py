@@ -7,11 +7,16 @@ import pexpect
 QEMU = "qemu-system-x86_64"
 
 
+def read_qemu_conf(images):
+    """images/qemu.conf, the launcher's settings, as a dict."""
+    return dict(re.findall(r"^(\w+)='?(.*?)'?$", (images / "qemu.conf").read_text(), re.M))
+
+
 def direct_qemu_command(images, append="", extra=()):
     """The tutorial's own QEMU command line, under TCG: no launcher involved.
     Its network is -M pc's default NIC, the tutorial's hardware (an e1000 on
     user networking), but restricted: nothing leaves the machine."""
-    conf = dict(re.findall(r"^(\w+)='?(.*?)'?$", (images / "qemu.conf").read_text(), re.M))
+    conf = read_qemu_conf(images)
     cmd = [QEMU, "-accel", "tcg", "-M", "pc", "-m", "256", "-kernel", str(images / "bzImage"),
            "-nographic", "-no-reboot", "-nic", "user,model=e1000,restrict=on",
            "-append", f"console=ttyS0 {append}".strip()]
