@@ -424,6 +424,18 @@ if [ "$have_ssh" = y ]; then
 	find_ssh_key
 fi
 
+if [ "$console" != serial ]; then
+	if [ "$QEMU_GRAPHICAL_CAPABLE" != y ]; then
+		die "the kernel has no VT/VGA console, so a $console console would show nothing: choose System → Console: graphical (or both) in 'make menuconfig' and rebuild, or use --serial"
+	fi
+	if [ "$machine" = microvm ]; then
+		die "microvm has no VGA display: use --machine pc or q35 for a $console console, or --serial"
+	fi
+	if [ -z "$opt_display" ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+		die "the $console console needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set: use --display vnc=127.0.0.1:0 (then a VNC viewer on 127.0.0.1:5900) or --serial"
+	fi
+fi
+
 # Firmware and kernel image: without a screen, qboot (microvm's own firmware
 # is qboot already); a screen keeps SeaBIOS, whose VGA BIOS sets up the text
 # mode, and boots the bzImage: the PVH entry gets no screen information, so
@@ -435,18 +447,6 @@ if [ "$console" != serial ]; then
 	fi
 elif [ "$machine" != microvm ] && [ -n "$qemu_datadir" ] && [ -f "$qemu_datadir/qboot.rom" ]; then
 	firmware_args=(-bios "$qemu_datadir/qboot.rom")
-fi
-
-if [ "$console" != serial ]; then
-	if [ "$QEMU_GRAPHICAL_CAPABLE" != y ]; then
-		die "the kernel has no VT/VGA console, so a $console console would show nothing: choose System → Console: graphical (or both) in 'make menuconfig' and rebuild, or use --serial"
-	fi
-	if [ "$machine" = microvm ]; then
-		die "microvm has no VGA display: use --machine pc or q35 for a $console console, or --serial"
-	fi
-	if [ -z "$opt_display" ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-		die "the $console console needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set: use --display vnc=127.0.0.1:0 (then a VNC viewer on 127.0.0.1:5900) or --serial"
-	fi
 fi
 
 # --- network and shared folder -------------------------------------------------

@@ -103,9 +103,10 @@ def test_freed_init_code_is_not_poisoned(default_image, tmp_path):
         vm.kill()
     memory = dump.read_bytes()
     assert len(memory) == size
-    pages = range(0, size - 4095, 4096)
-    intact = sum(memory[p:p + 4096] == code[p:p + 4096] for p in pages)
-    poisoned = sum(memory[p:p + 4096] == b"\xcc" * 4096 for p in pages)
+    page_size = 4096
+    pages = range(0, size - page_size + 1, page_size)
+    intact = sum(memory[p:p + page_size] == code[p:p + page_size] for p in pages)
+    poisoned = sum(memory[p:p + page_size] == b"\xcc" * page_size for p in pages)
     assert poisoned == 0 and intact > 0, f"{len(pages)} pages: {intact} intact, {poisoned} poisoned"
 
 
