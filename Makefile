@@ -76,12 +76,15 @@ endif
 
 ifeq ($(MIXED_GOALS)$(RESTARTED_GOALS),)
 include support/make/utils.mk
+include support/make/environment.mk
 include support/make/download.mk
 include support/make/kconfig.mk
 ifeq ($(CONFIG_GOALS),)
 # Building: the configuration is known from here on.
 include support/make/host-deps.mk
 include support/make/toolchain.mk
+include support/make/ccache.mk
+include support/make/distcc.mk
 include support/make/autotools.mk
 include support/make/package.mk
 include support/make/rootfs.mk

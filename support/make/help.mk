@@ -32,6 +32,10 @@ help:
 	@echo '                           RUN_ARGS: launcher options, e.g. RUN_ARGS="--display none --mem 512"'
 	@echo '                           QEMU_ARGS: extra QEMU arguments, e.g. QEMU_ARGS="-smp 2"'
 	@echo
+	@echo 'Compiler cache (Build options; docs/manual.md, "Faster builds"):'
+	@echo '  ccache-stats           - ccache'"'"'s statistics of the cache directory this build uses'
+	@echo '  ccache-clean           - empty that cache directory'
+	@echo
 	@echo 'Measuring:'
 	@echo '  graph-build            - draw the last build as a timeline: $$O/graphs/build.png, .svg'
 	@echo '  bench                  - build and boot the default and the tutorial recipe, side by side;'
@@ -50,6 +54,8 @@ help:
 	@echo '  O=dir                  - build out of tree: .config and every generated file go to dir'
 	@echo '  V=1                    - show full commands and their output (default: a line per step)'
 	@echo '  TR_DL_DIR=dir          - download directory (environment; overrides the configuration)'
+	@echo '  TR_CCACHE=y|n          - compile through ccache, or not (environment; overrides the configuration)'
+	@echo '  TR_CCACHE_DIR=dir      - ccache'"'"'s cache directory (environment; overrides the configuration)'
 	@echo '  TR_DL_REFRESH=y        - ask apt again for sources vouched for by the Debian archive'
 	@echo '  TR_EXTERNAL=dir        - add an external tree of packages and defconfigs (remembered)'
 	@echo '  TR_DEFCONFIG=file      - with defconfig: the file to load (as <name>_defconfig)'

@@ -159,9 +159,13 @@ $(foreach p,$(PACKAGES),$(eval $(call package-rules,$(p),$(call uppercase,$(p)))
 BUILD_TIME_LOG := $(BUILD_DIR)/build-time.log
 WORK_MARKER := $(BUILD_DIR)/.work-done
 
+# What every step's script exports first: the timestamp, and the compiler
+# cache and distributed compilation when they are on (ccache.mk, distcc.mk).
+STEP_ENVIRONMENT = $(if $(TR_REPRODUCIBLE),export SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)$(newline))$(CCACHE_STEP_ENVIRONMENT)$(DISTCC_STEP_ENVIRONMENT)
+
 # $(call run-step,STEP,LABEL,COMMANDS) in the recipe of a stamp
 define run-step
-$(file >$(@D)/$(1).sh,$(if $(TR_REPRODUCIBLE),export SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)$(newline))$(3))
+$(file >$(@D)/$(1).sh,$(STEP_ENVIRONMENT)$(3))
 @TR_VERBOSE=$(V) TR_BUILD_TIME_LOG=$(BUILD_TIME_LOG) TR_WORK_MARKER=$(WORK_MARKER) \
 	$(TOPDIR)/support/scripts/run-step '$($(PKG)_NAME)' '$($(PKG)_VERSION)' '$(2)' $(@D) $(1) $@
 endef

@@ -114,7 +114,7 @@ $(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildc
 	>$(IMAGES_DIR).tmp/qemu.conf
 rm -f $(IMAGES_DIR).tmp/*.qemu.conf
 $(TOPDIR)/support/scripts/write-manifest --tree $(TOPDIR) $(if $(TR_EXTERNAL),--external $(TR_EXTERNAL)) \
-	$(foreach t,$(TARGET_CC) ld $(MAKE) $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),,cpio \
+	$(foreach t,$(TARGET_CC) ld $(MAKE) $(HOST_TOOLS) $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),,cpio \
 		$(filter-out cat,$(firstword $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION))))),--tool $(t)) \
 	$(foreach p,$(PACKAGES),$(p) $($(call uppercase,$(p))_VERSION) $($(call uppercase,$(p))_DIR)) \
 	>$(IMAGES_DIR).tmp/manifest.json

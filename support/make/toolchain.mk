@@ -22,9 +22,11 @@ TARGET_CPPFLAGS = $(TOOLCHAIN_CPPFLAGS)
 TARGET_CFLAGS = -Os -pipe $(if $(TR_REPRODUCIBLE),-ffile-prefix-map=$(BUILD_DIR)=/build)
 TARGET_LDFLAGS = $(if $(TR_STATIC),-static)
 
-# Jobs inside one package's make; the top-level make's own -j runs
-# independent packages side by side.
-JOBS := $(if $(filter-out 0,$(TR_JLEVEL)),$(TR_JLEVEL),$(shell nproc))
+# Jobs inside one package's make (with distcc, as many as its hosts have
+# slots, see distcc.mk); the top-level make's own -j runs independent
+# packages side by side.
+JOBS = $(if $(filter-out 0,$(TR_JLEVEL)),$(TR_JLEVEL),$(or $(DISTCC_JOBS),$(NPROC)))
+NPROC := $(shell nproc)
 
 # Timestamps in what is built: SOURCE_DATE_EPOCH from the environment, else
 # the tree's last commit (evaluated only when a step needs it).

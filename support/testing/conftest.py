@@ -7,6 +7,7 @@ file:// mirror or an HTTP server on 127.0.0.1.
 """
 import functools
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -34,13 +35,28 @@ def session_cache_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache-home"))
 
 
-class Build:
-    """One O= build directory and the make that drives it."""
+# One compiler cache for the session's builds (kept beside the kept builds
+# with TR_TEST_BUILD_DIR); set by the session_ccache fixture.
+SESSION_CCACHE_DIR = None
 
-    def __init__(self, out, dl_dir, external=None):
+
+@pytest.fixture(autouse=True, scope="session")
+def session_ccache(tmp_path_factory):
+    global SESSION_CCACHE_DIR
+    kept = os.environ.get("TR_TEST_BUILD_DIR")
+    SESSION_CCACHE_DIR = Path(kept) / "ccache" if kept else tmp_path_factory.mktemp("ccache")
+    return SESSION_CCACHE_DIR
+
+
+class Build:
+    """One O= build directory and the make that drives it. With ccache=True
+    its compilations go through the session's compiler cache."""
+
+    def __init__(self, out, dl_dir, external=None, ccache=False):
         self.out = Path(out)
         self.dl_dir = Path(dl_dir)
         self.external = external
+        self.ccache = ccache
 
     @property
     def config_path(self):
@@ -52,6 +68,8 @@ class Build:
             cmd.append(f"TR_EXTERNAL={self.external}")
         cmd += list(args)
         full_env = dict(os.environ, TR_DL_DIR=str(self.dl_dir))
+        if self.ccache:
+            full_env.update(TR_CCACHE="y", TR_CCACHE_DIR=str(SESSION_CCACHE_DIR))
         full_env.pop("MAKEFLAGS", None)
         full_env.update(env or {})
         result = subprocess.run(cmd, cwd=cwd, env=full_env, text=True, timeout=timeout,
@@ -99,6 +117,40 @@ class Build:
             return path.read_bytes()
         return subprocess.run(unpack[path.suffix] + [str(path)], check=True,
                               stdout=subprocess.PIPE).stdout
+
+
+def error_lines(output):
+    return [line for line in output.splitlines() if line.startswith("tinyroot:")]
+
+
+def path_without(tool, bin_dir):
+    """A PATH of one directory: links to every program on PATH but tool."""
+    bin_dir.mkdir()
+    for directory in os.environ["PATH"].split(":"):
+        if not os.path.isdir(directory):
+            continue
+        for name in os.listdir(directory):
+            if name != tool and not (bin_dir / name).exists():
+                (bin_dir / name).symlink_to(os.path.join(directory, name))
+    return str(bin_dir)
+
+
+BUILD_ENGINES = ("ccache", "distcc")
+
+
+def images_differ(expected, other):
+    """The files of two images directories that differ. The manifests may
+    differ only in the build engines their tools list (ccache, distcc): a
+    build with them makes the same images."""
+    names = sorted(p.name for p in expected.iterdir())
+    assert sorted(p.name for p in other.iterdir()) == names
+    def content(path):
+        if path.name != "manifest.json":
+            return path.read_bytes()
+        manifest = json.loads(path.read_text())
+        manifest["tools"] = [t for t in manifest["tools"] if t["name"] not in BUILD_ENGINES]
+        return manifest
+    return [n for n in names if content(expected / n) != content(other / n)]
 
 
 def copy_of_the_tree(dest):
@@ -204,9 +256,9 @@ def session_build_dir(tmp_path_factory, name):
 
 @pytest.fixture(scope="session")
 def default_image(tmp_path_factory):
-    """qemu_x86_64_defconfig, built once per session. Tests that change its
-    configuration put it back."""
-    b = Build(session_build_dir(tmp_path_factory, "default"), IMAGE_DL_DIR)
+    """qemu_x86_64_defconfig, built once per session, through the session's
+    compiler cache. Tests that change its configuration put it back."""
+    b = Build(session_build_dir(tmp_path_factory, "default"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_defconfig")
     b.make()
     return b

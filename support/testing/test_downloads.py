@@ -8,11 +8,7 @@ import time
 
 import pytest
 
-from conftest import TOPDIR, Build, sha256
-
-
-def error_lines(output):
-    return [line for line in output.splitlines() if line.startswith("tinyroot:")]
+from conftest import TOPDIR, Build, error_lines, path_without, sha256
 
 
 def no_partial_files(dl_dir):
@@ -120,18 +116,6 @@ def test_download_dir_not_writable(build, tmp_path):
     assert result.returncode != 0
     lines = [line for line in error_lines(result.stdout) if "not writable" in line]
     assert lines and str(blocker / "dl") in lines[0] and "TR_DL_DIR" in lines[0]
-
-
-def path_without(tool, bin_dir):
-    """A PATH of one directory: links to every program on PATH but tool."""
-    bin_dir.mkdir()
-    for directory in os.environ["PATH"].split(":"):
-        if not os.path.isdir(directory):
-            continue
-        for name in os.listdir(directory):
-            if name != tool and not (bin_dir / name).exists():
-                (bin_dir / name).symlink_to(os.path.join(directory, name))
-    return str(bin_dir)
 
 
 def test_missing_host_tool_is_named_with_the_fix(build, tmp_path):
