@@ -23,7 +23,11 @@ def figures(boot=0.6, total=1_400_000):
                     "boot_anatomy": anatomy,
                     "exec_anatomy": {"milestones": {"kernel starts": 0.12, "Run /init": 0.45,
                                                     "exit status line": 0.6, "launcher's exit": 0.65}},
-                    "sizes": {"kernel": 1, "initramfs": 1, "total": 2, "busybox": 1}},
+                    "sizes": {"kernel": 1, "initramfs": 1, "total": 2, "busybox": 1},
+                    "build_engines": {"plain_cold_build": 100.0, "ccache_cold_cache": 110.0,
+                                      "ccache_warm_cache": 25.0, "ccache_hits": 1980, "ccache_misses": 20,
+                                      "ccache_hit_rate": 0.99, "distcc_hosts": "127.0.0.1:3632/2",
+                                      "distcc_build": 130.0, "distcc_jobs_sent": 1900}},
         "floppy": {"cold_build": 90.0, "boot_prompt": prompt,
                    "sizes": {"kernel": 1, "initramfs": 1, "total": total, "busybox": 1}},
         "tutorial": {"cold_build": 500.0, "cold_build_fresh": True,
@@ -44,6 +48,7 @@ def test_targets_say_met_or_by_how_much_missed():
     assert "| start.sh --exec true / tutorial's boot | 35% | 18% | missed by 94% |" in table
     assert "| floppy kernel + initramfs (bytes) | 1600000 | 1474560 | missed by 9% |" in table
     assert "| no-op make (s) | 0.10 | 0.30 | met |" in table
+    assert "| cold build, new O=, warm ccache / plain cold build | 25% | 30% | met |" in table
 
 
 def test_too_few_runs_are_refused():
@@ -71,3 +76,13 @@ def test_kernel_clock_start_is_the_smallest_offset():
     lines = [(0.9, "[    0.000000] Linux version"), (0.9, "[    0.300000] a line that waited"),
              (1.0, "[    0.600000] printed live"), (1.5, "no printk time")]
     assert bench.kernel_clock_start(lines) == 0.4
+
+
+def test_build_engines_stand_beside_the_plain_build():
+    table = bench.bench_build_engines.table(figures()["default"]["build_engines"])
+    assert "| plain (no ccache, no distcc) | 100 | 100% |  |" in table
+    assert "| ccache, empty cache | 110 | 110% |  |" in table
+    assert ("| ccache, cache warmed by another output directory | 25 | 25% | "
+            "1980 hits, 20 misses: hit rate 99.0% |") in table
+    assert ("| distcc, one helper on this machine (127.0.0.1:3632/2) | 130 | 130% | "
+            "1900 compilations ran on the helper |") in table
