@@ -19,11 +19,16 @@ import time
 from pathlib import Path
 
 
-def ccache_counts(cache_dir):
-    """(hits, misses) of one cache directory so far."""
+def ccache_stats(cache_dir):
+    """ccache's counters of one cache directory: name -> number."""
     out = subprocess.run(["ccache", "--print-stats"], env={"CCACHE_DIR": str(cache_dir), "PATH": "/usr/bin:/bin"},
                          check=True, capture_output=True, text=True).stdout
-    stats = {name: int(value) for name, value in (line.split("\t") for line in out.splitlines())}
+    return {name: int(value) for name, value in (line.split("\t") for line in out.splitlines())}
+
+
+def ccache_counts(cache_dir):
+    """(hits, misses) of one cache directory so far."""
+    stats = ccache_stats(cache_dir)
     return stats["direct_cache_hit"] + stats["preprocessed_cache_hit"], stats["cache_miss"]
 
 
@@ -34,20 +39,24 @@ def free_port():
 
 
 class LocalHelper:
-    """distccd on 127.0.0.1 with as many slots as this machine has CPUs.
-    Started as root it drops to its own user, so its log lives in a
-    directory that user can write."""
+    """distccd on 127.0.0.1, its own port, only 127.0.0.1 allowed, with
+    slots jobs (as many as this machine has CPUs by default); the tests
+    start theirs with it too. Started as root it drops to its own user, so
+    its log lives in a directory that user can write, not in a private
+    temporary one (pytest's are 0700)."""
 
-    def __init__(self):
-        self.port, self.slots = free_port(), os.cpu_count()
+    def __init__(self, slots=os.cpu_count()):
+        self.port, self.slots = free_port(), slots
         self.dir = Path(tempfile.mkdtemp(prefix="tr-bench-distccd-"))
         self.dir.chmod(0o755)
         self.log = self.dir / "distccd.log"
         self.log.touch()
         self.log.chmod(0o666)
+        # The same compiler as the builds: Debian's, whatever else is on PATH.
         self.proc = subprocess.Popen(
             ["distccd", "--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", str(self.port),
-             "--allow", "127.0.0.1", "--jobs", str(self.slots), "--log-file", str(self.log)],
+             "--allow", "127.0.0.1", "--jobs", str(self.slots), "--log-file", str(self.log),
+             "--log-level", "info"],  # info: a line per compilation, COMPILE_OK
             env={"PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while "listening on" not in self.log.read_text():

@@ -4,43 +4,26 @@ from the cache (local, or remote storage on a Redis server of the test's),
 the images are the same bytes whatever the cache held, and bad settings
 stop in one line or warn in one."""
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
+from bench_build_engines import ccache_counts, ccache_stats, free_port
 from conftest import IMAGE_DL_DIR, Build, error_lines, images_differ, path_without
-
-
-def ccache_stats(cache_dir):
-    """ccache's counters of one cache directory: name -> number."""
-    out = subprocess.run(["ccache", "--print-stats"], env={"CCACHE_DIR": str(cache_dir), "PATH": "/usr/bin:/bin"},
-                         check=True, capture_output=True, text=True).stdout
-    return {name: int(value) for name, value in (line.split("\t") for line in out.splitlines())}
-
-
-def hits(stats):
-    return stats["direct_cache_hit"] + stats["preprocessed_cache_hit"]
 
 
 def counted(cache_dir, action):
     """Runs action(); returns the hits and misses it added to cache_dir."""
-    before = ccache_stats(cache_dir)
+    hits_before, misses_before = ccache_counts(cache_dir)
     action()
-    after = ccache_stats(cache_dir)
-    new_hits, misses = hits(after) - hits(before), after["cache_miss"] - before["cache_miss"]
-    return new_hits, misses, new_hits / max(1, new_hits + misses)
+    hits, misses = ccache_counts(cache_dir)
+    new_hits, new_misses = hits - hits_before, misses - misses_before
+    return new_hits, new_misses, new_hits / max(1, new_hits + new_misses)
 
 
 def nothing_done(result):
     return "nothing to do" in result.stdout and ">>>" not in result.stdout
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cached_rootfs_build(out, cache_dir, **symbols):

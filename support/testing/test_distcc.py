@@ -3,59 +3,18 @@ starts on 127.0.0.1, alone or behind ccache; its log proves the jobs ran
 there, and the objects are the same bytes as a local build's. A helper that
 is down costs one warning; a host list distcc cannot read stops in one line."""
 import shutil
-import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
+from bench_build_engines import LocalHelper, free_port
 from conftest import IMAGE_DL_DIR, Build, error_lines
-from test_ccache import free_port
-
-
-class Distccd:
-    """distccd on 127.0.0.1, its own port, only 127.0.0.1 allowed. Started
-    as root it drops to its own user: its log lives in a directory of its
-    own that user can write, not in pytest's (0700)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="tr-distccd-"))
-        self.dir.chmod(0o755)
-        self.log = self.dir / "distccd.log"
-        self.log.touch()
-        self.log.chmod(0o666)
-        # The same compiler as the builds: Debian's, whatever else is on PATH.
-        self.proc = subprocess.Popen(
-            ["distccd", "--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", str(self.port),
-             "--allow", "127.0.0.1", "--jobs", "2", "--log-file", str(self.log), "--log-level", "info"],
-            env={"PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if "listening on" in self.log.read_text():
-                break
-            time.sleep(0.1)
-        else:
-            raise AssertionError(f"distccd did not start: {self.log.read_text()}")
-
-    @property
-    def host(self):
-        return f"127.0.0.1:{self.port}/3"
-
-    def jobs_done(self):
-        return self.log.read_text().count("COMPILE_OK")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        shutil.rmtree(self.dir)
 
 
 @pytest.fixture(scope="module")
 def distccd():
     if not shutil.which("distccd"):
         pytest.skip("distccd is not installed (Debian's distcc)")
-    server = Distccd()
+    server = LocalHelper(slots=3)
     yield server
     server.stop()
 
@@ -72,7 +31,7 @@ def distcc_rootfs_build(out, hosts, ccache_dir=None):
 
 
 def test_busybox_compiles_on_the_helper_to_the_same_bytes(distccd, rootfs_build, tmp_path):
-    b = distcc_rootfs_build(tmp_path / "out", distccd.host)
+    b = distcc_rootfs_build(tmp_path / "out", distccd.hosts)
     before = distccd.jobs_done()
     b.make()
     jobs = distccd.jobs_done() - before
@@ -80,13 +39,13 @@ def test_busybox_compiles_on_the_helper_to_the_same_bytes(distccd, rootfs_build,
     assert jobs > 200
     # The job count is distcc's: the slots of the host list.
     build_script = (b.package_dir("busybox", "1.35.0") / "build.sh").read_text()
-    assert f"export DISTCC_HOSTS='{distccd.host}'" in build_script and " -j3" in build_script
+    assert f"export DISTCC_HOSTS='{distccd.hosts}'" in build_script and " -j3" in build_script
     initramfs = rootfs_build.qemu_conf()["QEMU_INITRD"]
     assert (b.out / "images" / initramfs).read_bytes() == (rootfs_build.out / "images" / initramfs).read_bytes()
 
 
 def test_ccache_sends_only_its_misses_to_the_helper(distccd, rootfs_build, tmp_path):
-    b = distcc_rootfs_build(tmp_path / "out", distccd.host, ccache_dir=tmp_path / "cache")
+    b = distcc_rootfs_build(tmp_path / "out", distccd.hosts, ccache_dir=tmp_path / "cache")
     before = distccd.jobs_done()
     b.make("tinyinit")
     assert distccd.jobs_done() > before
@@ -127,7 +86,7 @@ def distcc_kernel_build(out, hosts):
 def test_kernel_configuration_names_the_compiler_as_a_local_build_does(distccd, default_image, tmp_path):
     """distcc calls gcc by its triplet name unless told not to, and the
     kernel writes the name it sees into its configuration and version."""
-    b = distcc_kernel_build(tmp_path / "out", distccd.host)
+    b = distcc_kernel_build(tmp_path / "out", distccd.hosts)
     b.make("linux-configure")
     config = ".config"
     assert (b.package_dir("linux", "6.1-debian") / "src" / config).read_text() == \
@@ -136,7 +95,7 @@ def test_kernel_configuration_names_the_compiler_as_a_local_build_does(distccd, 
 
 @pytest.mark.slow
 def test_kernel_compiles_on_the_helper_to_the_same_bytes(distccd, default_image, tmp_path):
-    b = distcc_kernel_build(tmp_path / "out", distccd.host)
+    b = distcc_kernel_build(tmp_path / "out", distccd.hosts)
     before = distccd.jobs_done()
     b.make("linux")
     assert distccd.jobs_done() - before > 300
