@@ -38,7 +38,7 @@ def cached_rootfs_build(out, cache_dir, **symbols):
 @pytest.fixture(scope="module")
 def redis(tmp_path_factory):
     """A Redis server of the test's own on 127.0.0.1, with a fresh data dir;
-    yields its URL for ccache."""
+    yields its port."""
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed (Debian's redis-server)")
     data = tmp_path_factory.mktemp("redis")
