@@ -32,6 +32,16 @@ def ccache_counts(cache_dir):
     return stats["direct_cache_hit"] + stats["preprocessed_cache_hit"], stats["cache_miss"]
 
 
+def counted(cache_dir, action):
+    """Runs action(); returns its result, the hits and misses it added to
+    cache_dir, and its hit rate."""
+    hits_before, misses_before = ccache_counts(cache_dir)
+    result = action()
+    hits, misses = ccache_counts(cache_dir)
+    hits, misses = hits - hits_before, misses - misses_before
+    return result, hits, misses, hits / max(1, hits + misses)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -86,11 +96,8 @@ def measure(cold_build, bench_dir, plain_cold_build):
     shutil.rmtree(cache, ignore_errors=True)
     ccache_env = dict(os.environ, TR_CCACHE="y", TR_CCACHE_DIR=str(cache))
     r["ccache_cold_cache"] = cold_build("ccache-cold", ccache_env, ())
-    hits_before, misses_before = ccache_counts(cache)
-    r["ccache_warm_cache"] = cold_build("ccache-warm", ccache_env, ())
-    hits, misses = ccache_counts(cache)
-    r["ccache_hits"], r["ccache_misses"] = hits - hits_before, misses - misses_before
-    r["ccache_hit_rate"] = r["ccache_hits"] / max(1, r["ccache_hits"] + r["ccache_misses"])
+    r["ccache_warm_cache"], r["ccache_hits"], r["ccache_misses"], r["ccache_hit_rate"] = counted(
+        cache, lambda: cold_build("ccache-warm", ccache_env, ()))
     helper = LocalHelper()
     try:
         r["distcc_hosts"] = helper.hosts

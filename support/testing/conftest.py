@@ -277,12 +277,18 @@ def graphical_image(tmp_path_factory):
     return b
 
 
+def default_configuration(out, **symbols):
+    """qemu_x86_64_defconfig in out with symbols set; not built yet."""
+    b = Build(out, IMAGE_DL_DIR)
+    b.make("qemu_x86_64_defconfig")
+    b.set_config(**symbols)
+    return b
+
+
 @pytest.fixture(scope="session")
 def rootfs_build(tmp_path_factory):
     """The default configuration without the kernel, for variants of the
     initramfs: they boot with the default image's kernel."""
-    b = Build(session_build_dir(tmp_path_factory, "rootfs"), IMAGE_DL_DIR)
-    b.make("qemu_x86_64_defconfig")
-    b.set_config(TR_PACKAGE_LINUX="n")
+    b = default_configuration(session_build_dir(tmp_path_factory, "rootfs"), TR_PACKAGE_LINUX="n")
     b.make()
     return b

@@ -9,17 +9,8 @@ import time
 
 import pytest
 
-from bench_build_engines import ccache_counts, ccache_stats, free_port
-from conftest import IMAGE_DL_DIR, Build, error_lines, images_differ, path_without
-
-
-def counted(cache_dir, action):
-    """Runs action(); returns the hits and misses it added to cache_dir."""
-    hits_before, misses_before = ccache_counts(cache_dir)
-    action()
-    hits, misses = ccache_counts(cache_dir)
-    new_hits, new_misses = hits - hits_before, misses - misses_before
-    return new_hits, new_misses, new_hits / max(1, new_hits + new_misses)
+from bench_build_engines import ccache_stats, counted, free_port
+from conftest import IMAGE_DL_DIR, Build, default_configuration, error_lines, images_differ, path_without
 
 
 def nothing_done(result):
@@ -29,10 +20,8 @@ def nothing_done(result):
 def cached_rootfs_build(out, cache_dir, **symbols):
     """The default configuration without the kernel (BusyBox, tinyinit),
     through ccache with its own cache directory; not built yet."""
-    b = Build(out, IMAGE_DL_DIR)
-    b.make("qemu_x86_64_defconfig")
-    b.set_config(TR_PACKAGE_LINUX="n", TR_CCACHE="y", TR_CCACHE_DIR=f'"{cache_dir}"', **symbols)
-    return b
+    return default_configuration(out, TR_PACKAGE_LINUX="n", TR_CCACHE="y", TR_CCACHE_DIR=f'"{cache_dir}"',
+                                 **symbols)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +63,7 @@ def test_remote_storage_fills_and_serves_a_build_with_an_empty_local_cache(tmp_p
 
     # Another output directory, an empty local cache: the objects come from Redis.
     second = cached_rootfs_build(tmp_path / "second", tmp_path / "cache-second", TR_CCACHE_REMOTE_STORAGE=url)
-    new_hits, misses, rate = counted(tmp_path / "cache-second", second.make)
+    _, new_hits, misses, rate = counted(tmp_path / "cache-second", second.make)
     remote_hits = ccache_stats(tmp_path / "cache-second")["remote_storage_hit"]
     print(f"empty local cache, warm Redis: {new_hits} hits ({remote_hits} from Redis), {misses} misses,"
           f" hit rate {rate:.1%}")
@@ -82,7 +71,7 @@ def test_remote_storage_fills_and_serves_a_build_with_an_empty_local_cache(tmp_p
 
     # A third with the first's local cache and no remote: local hits.
     third = cached_rootfs_build(tmp_path / "third", tmp_path / "cache-first")
-    new_hits, misses, rate = counted(tmp_path / "cache-first", third.make)
+    _, new_hits, misses, rate = counted(tmp_path / "cache-first", third.make)
     print(f"warm local cache: {new_hits} hits, {misses} misses, hit rate {rate:.1%}")
     assert rate > 0.9
 
@@ -95,7 +84,7 @@ def test_a_new_output_directory_hits_the_session_cache(default_image, session_cc
     """The user's story: TR_CCACHE=y make O=/tmp/other qemu_x86_64_defconfig all,
     after the session's default build, kernel and all."""
     other = Build(tmp_path / "other", IMAGE_DL_DIR, ccache=True)
-    new_hits, misses, rate = counted(session_ccache, lambda: other.make("qemu_x86_64_defconfig", "all"))
+    _, new_hits, misses, rate = counted(session_ccache, lambda: other.make("qemu_x86_64_defconfig", "all"))
     print(f"new output directory: {new_hits} hits, {misses} misses, hit rate {rate:.1%}")
     assert rate > 0.9
     assert images_differ(default_image.out / "images", other.out / "images") == []

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from bench_build_engines import LocalHelper, free_port
-from conftest import IMAGE_DL_DIR, Build, error_lines
+from conftest import default_configuration, error_lines
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +22,8 @@ def distccd():
 def distcc_rootfs_build(out, hosts, ccache_dir=None):
     """The default configuration without the kernel (BusyBox, tinyinit),
     through distcc (and ccache, with its own cache, when ccache_dir)."""
-    b = Build(out, IMAGE_DL_DIR)
-    b.make("qemu_x86_64_defconfig")
-    b.set_config(TR_PACKAGE_LINUX="n", TR_DISTCC_HOSTS=f'"{hosts}"')
-    if ccache_dir:
-        b.set_config(TR_CCACHE="y", TR_CCACHE_DIR=f'"{ccache_dir}"')
-    return b
+    ccache = {"TR_CCACHE": "y", "TR_CCACHE_DIR": f'"{ccache_dir}"'} if ccache_dir else {}
+    return default_configuration(out, TR_PACKAGE_LINUX="n", TR_DISTCC_HOSTS=f'"{hosts}"', **ccache)
 
 
 def test_busybox_compiles_on_the_helper_to_the_same_bytes(distccd, rootfs_build, tmp_path):
@@ -77,10 +73,7 @@ def test_malformed_host_list_stops_in_one_line(build):
 
 
 def distcc_kernel_build(out, hosts):
-    b = Build(out, IMAGE_DL_DIR)
-    b.make("qemu_x86_64_defconfig")
-    b.set_config(TR_PACKAGE_BUSYBOX="n", TR_DISTCC_HOSTS=f'"{hosts}"')
-    return b
+    return default_configuration(out, TR_PACKAGE_BUSYBOX="n", TR_DISTCC_HOSTS=f'"{hosts}"')
 
 
 def test_kernel_configuration_names_the_compiler_as_a_local_build_does(distccd, default_image, tmp_path):
