@@ -27,6 +27,9 @@
 #                        signs that list: gpgv accepts no other
 #   NAME_DEBIAN_SOURCE   Debian source package whose .orig tarball is the
 #                        same file (verified by the same hash)
+#   NAME_DEBIAN_ORIG     or, when Debian's is another file (repacked,
+#                        +dfsg), that file's name: it has its own line in
+#                        the hash file, and builds the package just as well
 #   NAME_DEBIAN_DEB      BINPKG:PATH, the source inside a Debian binary
 #                        package, vouched for by apt's signed archive
 #   NAME_DEPENDENCIES    packages to install first; their staging files are
@@ -111,7 +114,8 @@ $$($(2)_STAMPS): | host-deps
 ifeq ($($(2)_LOCAL_SRCDIR),)
 # Its own lines of the hash file: a line for another version changes nothing.
 $($(2)_DIR)/.stamp_downloaded: | $($(2)_DIR)
-$($(2)_DIR)/.stamp_downloaded: $(call value-file,$(1).hash,$(shell grep -F '  $($(2)_SOURCE)' $($(2)_HASH_FILE) 2>/dev/null))
+$($(2)_DIR)/.stamp_downloaded: $(call value-file,$(1).hash,$(shell grep -F -e '  $($(2)_SOURCE)' \
+	$(if $($(2)_DEBIAN_ORIG),-e '  $($(2)_DEBIAN_ORIG)') $($(2)_HASH_FILE) 2>/dev/null))
 $($(2)_DIR)/.stamp_extracted: $($(2)_DIR)/.stamp_downloaded $($(2)_SOURCE_FILE) \
 	$(call value-file,$(1).patches,$($(2)_PATCHES)) $($(2)_PATCHES)
 $($(2)_DIR)/.stamp_patched: $($(2)_DIR)/.stamp_extracted
@@ -175,12 +179,13 @@ $(BUILD_DIR)/%/.stamp_downloaded:
 
 define download-cmds
 $(TOPDIR)/support/download/download --dl-dir $(DL_DIR) --file $($(PKG)_SOURCE) \
-	--hash-file $($(PKG)_HASH_FILE) --origin-file $(@D)/source-origin \
+	--hash-file $($(PKG)_HASH_FILE) --origin-file $(@D)/source-origin --name-file $(@D)/source-name \
 	$(if $(PRIMARY_SITE),--primary $(PRIMARY_SITE)) \
 	$(foreach site,$(call qstrip,$($(PKG)_SITE)),--site $(site)) \
 	$(if $(BACKUP_SITE),--backup $(BACKUP_SITE)) \
 	$(if $($(PKG)_HASH_LIST),--hash-list $($(PKG)_HASH_LIST)) \
 	$(if $($(PKG)_HASH_LIST_KEYRING),--hash-list-keyring $($(PKG)_HASH_LIST_KEYRING)) \
+	$(if $($(PKG)_DEBIAN_ORIG),--debian-file $($(PKG)_DEBIAN_ORIG)) \
 	$(if $(TR_DEBIAN_ARCHIVE),$(if $($(PKG)_DEBIAN_SOURCE),--debian-source $($(PKG)_DEBIAN_SOURCE)) \
 		$(if $($(PKG)_DEBIAN_DEB),--debian-deb $($(PKG)_DEBIAN_DEB))) \
 	$(if $(TR_DL_REFRESH),--refresh)
@@ -189,12 +194,15 @@ endef
 $(BUILD_DIR)/%/.stamp_extracted:
 	$(call run-step,extract,Extracting,$(or $($(PKG)_EXTRACT_CMDS),$(extract-cmds)))
 
-# Verified again right before use: the download directory is shared.
+# The file the download step provided (source-name: NAME_SOURCE, or Debian's
+# own), verified again right before use: the download directory is shared.
 define extract-cmds
 rm -rf $(SRC_DIR)
 mkdir -p $(SRC_DIR)
-$(TOPDIR)/support/download/check-hash $($(PKG)_HASH_FILE) $($(PKG)_SOURCE) $(DL_DIR)/$($(PKG)_SOURCE) $(DL_DIR)
-tar -xf $(DL_DIR)/$($(PKG)_SOURCE) -C $(SRC_DIR) --strip-components=1 --no-same-owner
+[ -f $(@D)/source-name ] || { echo "tinyroot: $(@D)/source-name: missing (a download from before it was written); make $($(PKG)_NAME)-dirclean and build again"; exit 1; }
+source=$$(cat $(@D)/source-name)
+$(TOPDIR)/support/download/check-hash $($(PKG)_HASH_FILE) "$$source" $(DL_DIR)/"$$source" $(DL_DIR)
+tar -xf $(DL_DIR)/"$$source" -C $(SRC_DIR) --strip-components=1 --no-same-owner
 endef
 
 # Modes as git keeps them (executable or not), whatever the checkout's umask gave.

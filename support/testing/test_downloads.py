@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import TOPDIR, Build, error_lines, path_without, sha256
+from conftest import TOPDIR, Build, error_lines, make_tarball, path_without, sha256
 
 
 def no_partial_files(dl_dir):
@@ -239,3 +239,38 @@ def test_concurrent_builds_share_the_download_dir(tmp_path, package_tree):
     assert requests.count("/hello-1.0.tar.gz") == 1, requests
     assert sha256(tmp_path / "dl" / "hello-1.0.tar.gz") == sha256(package_tree.mirror / "hello-1.0.tar.gz")
     assert no_partial_files(tmp_path / "dl") == []
+
+
+def debian_file(build, package_tree, name="hello_1.0+dfsg.orig.tar.gz"):
+    """hello's source repacked under Debian's kind of name, pinned under that
+    name and kept in the download directory (as an earlier download from the
+    Debian archive leaves it); no site has hello's own tarball."""
+    tarball = make_tarball(TOPDIR / "support/testing/sources/hello", "hello", "1.0", package_tree.root)
+    repacked = build.dl_dir / name
+    build.dl_dir.mkdir(parents=True, exist_ok=True)
+    tarball.rename(repacked)
+    package_tree.pin("hello", name, sha256(repacked))
+    (package_tree.mirror / "hello-1.0.tar.gz").unlink()
+    build.set_config(TR_TEST_DEBIAN_ORIG=f'"{name}"', TR_PRIMARY_SITE=f'"file://{package_tree.mirror}"')
+    return repacked
+
+
+def test_debian_repacked_file_builds_offline_under_its_own_name(build, package_tree):
+    repacked = debian_file(build, package_tree)
+    build.make()
+    assert build.target("/usr/bin/hello").exists()
+    hello = build.package_dir("hello")
+    assert (hello / "source-name").read_text().strip() == repacked.name
+    assert (hello / "source-origin").read_text().split() == [str(build.dl_dir), sha256(repacked)]
+    assert not (build.dl_dir / "hello-1.0.tar.gz").exists()
+
+
+def test_corrupted_debian_file_is_removed_and_not_used(build, package_tree):
+    repacked = debian_file(build, package_tree)
+    repacked.write_bytes(b"garbage")
+    result = build.make(check=False)
+    assert result.returncode != 0
+    line = next(line for line in error_lines(result.stdout) if "no site could provide" in line)
+    assert f"{repacked.name} from {build.dl_dir}: sha256 mismatch" in line and "removed" in line
+    assert not repacked.exists()
+    assert not (build.package_dir("hello") / ".stamp_downloaded").exists()
