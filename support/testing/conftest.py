@@ -10,6 +10,8 @@ import http.server
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -283,6 +285,22 @@ def default_configuration(out, **symbols):
     b.make("qemu_x86_64_defconfig")
     b.set_config(**symbols)
     return b
+
+
+def with_kernel(rootfs, kernel, dest):
+    """An output directory for start.sh --output (dest): the images of a
+    build without a kernel (its initramfs, its settings) and another build's
+    kernel, with what that kernel can do (the kernel's lines of qemu.conf)."""
+    images = Path(dest) / "images"
+    shutil.copytree(rootfs.out / "images", images)
+    own = rootfs.qemu_conf()
+    for name in ("bzImage", "vmlinux"):
+        if (kernel.out / "images" / name).exists():
+            shutil.copy(kernel.out / "images" / name, images)
+    with open(images / "qemu.conf", "a") as conf:
+        conf.writelines(f"{name}={shlex.quote(value)}\n" for name, value in kernel.qemu_conf().items()
+                        if name not in own)
+    return Path(dest)
 
 
 @pytest.fixture(scope="session")

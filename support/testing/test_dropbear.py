@@ -12,7 +12,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import IMAGE_DL_DIR, TOPDIR, Build, session_build_dir
+from conftest import IMAGE_DL_DIR, TOPDIR, Build, session_build_dir, with_kernel
 from test_packages import steps_run
 from vm import QEMU, VM
 
@@ -307,13 +307,7 @@ def test_start_sh_ssh_with_a_key_given_at_boot(dropbear_build, net_kernel, tmp_p
     """start.sh --ssh-command with a key the image was not built with: it
     goes in as a cpio appended to the initramfs. The command's output and
     exit status come back; the VM powers off."""
-    out = tmp_path / "out"
-    shutil.copytree(dropbear_build.out / "images", out / "images")
-    shutil.copy(net_kernel.out / "images" / "bzImage", out / "images")
-    capabilities = "".join(f"{name}={value}\n" for name, value in net_kernel.qemu_conf().items()
-                           if name.endswith("_CAPABLE"))
-    with open(out / "images" / "qemu.conf", "a") as conf:
-        conf.write(capabilities)
+    out = with_kernel(dropbear_build, net_kernel, tmp_path / "out")
     other_key = tmp_path / "other_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True)
     start = [str(TOPDIR / "board/qemu/start.sh"), "--output", str(out), "--accel", "tcg",
