@@ -86,6 +86,7 @@ include support/make/toolchain.mk
 include support/make/ccache.mk
 include support/make/distcc.mk
 include support/make/autotools.mk
+include support/make/package-kconfig.mk
 include support/make/package.mk
 include support/make/rootfs.mk
 include support/make/run.mk

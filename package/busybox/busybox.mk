@@ -6,8 +6,11 @@ BUSYBOX_SITE = https://busybox.net/downloads
 BUSYBOX_DEBIAN_SOURCE = busybox
 
 BUSYBOX_CUSTOM_CONFIG = $(call config-path,$(call qstrip,$(TR_PACKAGE_BUSYBOX_CUSTOM_CONFIG_FILE)))
-BUSYBOX_CONFIG_FILES = $(if $(TR_PACKAGE_BUSYBOX_CONFIG_SMALL),$(BUSYBOX_PKGDIR)/busybox-small.fragment) \
-	$(BUSYBOX_CUSTOM_CONFIG)
+# The configurations made of allnoconfig and a fragment.
+BUSYBOX_FRAGMENT.SMALL = busybox-small.fragment
+BUSYBOX_FRAGMENT.BESIDE_TOYBOX = busybox-toybox.fragment
+BUSYBOX_FRAGMENT = $(strip $(foreach c,SMALL BESIDE_TOYBOX,$(if $(TR_PACKAGE_BUSYBOX_CONFIG_$(c)),$(BUSYBOX_PKGDIR)/$(BUSYBOX_FRAGMENT.$(c)))))
+BUSYBOX_CONFIG_FILES = $(BUSYBOX_FRAGMENT) $(BUSYBOX_CUSTOM_CONFIG)
 
 # Options the configuration decides: static linking; and tc, which does not
 # build against kernel headers 6.8 and later (CBQ was removed from them).
@@ -28,15 +31,7 @@ BUSYBOX_MAKE = $(MAKE) -C $(SRC_DIR) CC="$(TARGET_CC)" \
 	EXTRA_CFLAGS="$(TARGET_CPPFLAGS) $(TARGET_CFLAGS)" EXTRA_LDFLAGS="$(TARGET_LDFLAGS)"
 
 define BUSYBOX_CONFIGURE_CMDS
-$(if $(TR_PACKAGE_BUSYBOX_CONFIG_DEFCONFIG),$(BUSYBOX_MAKE) defconfig)
-$(if $(TR_PACKAGE_BUSYBOX_CONFIG_SMALL),$(BUSYBOX_MAKE) allnoconfig)
-$(if $(TR_PACKAGE_BUSYBOX_CONFIG_CUSTOM),cp $(BUSYBOX_CUSTOM_CONFIG) $(SRC_DIR)/.config)
-$(call lines-to-file,BUSYBOX_DERIVED_FRAGMENT,$(SRC_DIR)/tinyroot.fragment)
-$(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config \
-	$(if $(TR_PACKAGE_BUSYBOX_CONFIG_SMALL),$(BUSYBOX_PKGDIR)/busybox-small.fragment) $(SRC_DIR)/tinyroot.fragment
-(yes "" || true) | $(BUSYBOX_MAKE) oldconfig >/dev/null
-$(TOPDIR)/support/kconfig/fragments check $(SRC_DIR)/.config \
-	$(if $(TR_PACKAGE_BUSYBOX_CONFIG_SMALL),$(BUSYBOX_PKGDIR)/busybox-small.fragment) $(SRC_DIR)/tinyroot.fragment
+$(call package-kconfig-configure,BUSYBOX)
 endef
 
 define BUSYBOX_BUILD_CMDS
@@ -47,21 +42,9 @@ define BUSYBOX_INSTALL_TARGET_CMDS
 $(BUSYBOX_MAKE) CONFIG_PREFIX=$(TARGET_DIR) install
 endef
 
-BUSYBOX_TOOL_TARGETS = busybox-menuconfig busybox-update-config
-.PHONY: $(BUSYBOX_TOOL_TARGETS)
-$(BUSYBOX_TOOL_TARGETS): SRC_DIR = $(BUSYBOX_DIR)/src
-$(BUSYBOX_TOOL_TARGETS): busybox-configure
+# Its links, for toybox's to take their place (package/toybox/link-commands).
+define BUSYBOX_INSTALL_STAGING_CMDS
+install -D -m 644 $(SRC_DIR)/busybox.links $(STAGING_DIR)/usr/share/busybox/busybox.links
+endef
 
-busybox-menuconfig:
-	$(Q)$(TOPDIR)/support/scripts/isolated $(BUSYBOX_MAKE) menuconfig
-	$(Q)rm -f $(BUSYBOX_DIR)/.stamp_built $(BUSYBOX_DIR)/.stamp_installed
-
-# BusyBox's Kconfig has no savedefconfig: the full .config is written back.
-busybox-update-config:
-ifeq ($(TR_PACKAGE_BUSYBOX_CONFIG_CUSTOM),y)
-	$(Q)cp $(SRC_DIR)/.config $(BUSYBOX_CUSTOM_CONFIG)
-	@echo "tinyroot: BusyBox configuration written to $(BUSYBOX_CUSTOM_CONFIG)"
-else
-	@echo "tinyroot: busybox-update-config needs BusyBox configuration = custom config file (set it, with the file to write, in make menuconfig)" >&2
-	@exit 1
-endif
+$(eval $(call package-kconfig-tools,busybox,BusyBox))

@@ -25,6 +25,13 @@ help:
 	@echo '  <pkg>-reconfigure      - configure, build and install it again'
 	@echo '  <pkg>-dirclean         - remove its build directory'
 	@echo
+	@echo 'Package configurations (each package'"'"'s own kconfig; docs/manual.md, section 6):'
+	@echo '  linux-menuconfig       - the kernel'"'"'s menus; linux-diffconfig shows what changed,'
+	@echo '                           linux-savedefconfig and linux-update-config save it'
+	@echo '  busybox-menuconfig     - BusyBox'"'"'s menus; busybox-update-config writes the .config'
+	@echo '                           to BusyBox'"'"'s custom config file'
+	@echo '  toybox-menuconfig      - toybox'"'"'s menus; toybox-update-config, the same for toybox'
+	@echo
 	@echo 'Running (board/qemu/start.sh; --help there for its options):'
 	@echo '  run                    - build what is missing, boot with the serial console in this terminal'
 	@echo '  graphical              - build what is missing, boot with the console in a QEMU window'

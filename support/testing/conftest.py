@@ -199,7 +199,7 @@ class PackageTree:
         self.defconfig.write_text(
             "TR_INIT_SCRIPT=y\n"
             "# TR_PACKAGE_LINUX is not set\n"
-            "# TR_PACKAGE_BUSYBOX is not set\n"
+            "TR_USERLAND_NONE=y\n"
             "TR_PRIMARY_SITE=\"file://%s\"\n"
             "TR_PACKAGE_HELLO=y\n"
             "TR_PACKAGE_GOODBYE=y\n" % self.mirror)

@@ -11,13 +11,14 @@ from conftest import TOPDIR, Build
 def test_help_names_every_target_group(tmp_path):
     out = Build(tmp_path / "out", tmp_path / "dl").make("help").stdout
     for target in ("menuconfig", "savedefconfig", "list-defconfigs", "<pkg>-rebuild",
-                   "<pkg>-dirclean", "source", "clean", "distclean", "check", "O=dir", "V=1"):
+                   "<pkg>-dirclean", "source", "clean", "distclean", "check", "O=dir", "V=1",
+                   "busybox-update-config", "toybox-menuconfig", "toybox-update-config"):
         assert target in out
 
 
 def test_list_defconfigs_includes_external(build, package_tree):
     out = build.make("list-defconfigs").stdout
-    assert "qemu_x86_64_defconfig" in out
+    assert "qemu_x86_64_defconfig" in out and "qemu_x86_64_toybox_defconfig" in out
     assert "test_defconfig" in out
 
 

@@ -73,7 +73,7 @@ def test_malformed_host_list_stops_in_one_line(build):
 
 
 def distcc_kernel_build(out, hosts):
-    return default_configuration(out, TR_PACKAGE_BUSYBOX="n", TR_DISTCC_HOSTS=f'"{hosts}"')
+    return default_configuration(out, TR_USERLAND_NONE="y", TR_PACKAGE_BUSYBOX="n", TR_DISTCC_HOSTS=f'"{hosts}"')
 
 
 def test_kernel_configuration_names_the_compiler_as_a_local_build_does(distccd, default_image, tmp_path):

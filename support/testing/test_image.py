@@ -177,7 +177,7 @@ def test_custom_kernel_config_without_initramfs_is_refused_early(tmp_path, defau
     b = Build(tmp_path / "out", IMAGE_DL_DIR)
     b.make("qemu_x86_64_defconfig")
     b.set_config(TR_PACKAGE_LINUX_CONFIG_CUSTOM="y", TR_PACKAGE_LINUX_CUSTOM_CONFIG_FILE=f'"{config}"',
-                 TR_PACKAGE_BUSYBOX="n")
+                 TR_USERLAND_NONE="y", TR_PACKAGE_BUSYBOX="n")
     result = b.make("linux", check=False)
     assert result.returncode != 0
     assert "CONFIG_BLK_DEV_INITRD=y" in result.stdout and "did not stick" in result.stdout

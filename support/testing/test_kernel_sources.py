@@ -35,7 +35,7 @@ def fake_kernel_tarball(tmp_path, version):
 def kernel_only_build(tmp_path, version_symbols):
     b = Build(tmp_path / "out", tmp_path / "dl")
     b.make("qemu_x86_64_defconfig")
-    b.set_config(TR_PACKAGE_BUSYBOX="n", TR_DEBIAN_ARCHIVE="n", **version_symbols)
+    b.set_config(TR_USERLAND_NONE="y", TR_PACKAGE_BUSYBOX="n", TR_DEBIAN_ARCHIVE="n", **version_symbols)
     return b
 
 
@@ -226,7 +226,7 @@ def test_kernel_image_compression_choices_stick(tmp_path, compression):
     default's gzip and the floppy's xz are built and booted elsewhere)."""
     b = Build(tmp_path / "out", IMAGE_DL_DIR)
     b.make("qemu_x86_64_defconfig")
-    b.set_config(TR_PACKAGE_BUSYBOX="n", **{f"TR_PACKAGE_LINUX_COMPRESSION_{compression}": "y"})
+    b.set_config(TR_USERLAND_NONE="y", TR_PACKAGE_BUSYBOX="n", **{f"TR_PACKAGE_LINUX_COMPRESSION_{compression}": "y"})
     b.make("linux-configure")
     config = (b.package_dir("linux", "6.1-debian") / "src/.config").read_text().splitlines()
     assert f"CONFIG_KERNEL_{compression}=y" in config
