@@ -9,7 +9,7 @@ BUSYBOX_CUSTOM_CONFIG = $(call config-path,$(call qstrip,$(TR_PACKAGE_BUSYBOX_CU
 # The configurations made of allnoconfig and a fragment.
 BUSYBOX_FRAGMENT.SMALL = busybox-small.fragment
 BUSYBOX_FRAGMENT.BESIDE_TOYBOX = busybox-toybox.fragment
-BUSYBOX_FRAGMENT = $(strip $(foreach c,SMALL BESIDE_TOYBOX,$(if $(TR_PACKAGE_BUSYBOX_CONFIG_$(c)),$(BUSYBOX_PKGDIR)/$(BUSYBOX_FRAGMENT.$(c)))))
+BUSYBOX_FRAGMENT = $(foreach c,SMALL BESIDE_TOYBOX,$(if $(TR_PACKAGE_BUSYBOX_CONFIG_$(c)),$(BUSYBOX_PKGDIR)/$(BUSYBOX_FRAGMENT.$(c))))
 BUSYBOX_CONFIG_FILES = $(BUSYBOX_FRAGMENT) $(BUSYBOX_CUSTOM_CONFIG)
 
 # Options the configuration decides: static linking; and tc, which does not

@@ -3,6 +3,7 @@
 #   NAME_MAKE              its make command
 #   NAME_FRAGMENT          for the configurations made of allnoconfig and a
 #                          fragment (its "small" choice): that fragment
+#                          (blanks alone count as none)
 #   NAME_DERIVED_FRAGMENT  the options the configuration decides (a define)
 #   NAME_CUSTOM_CONFIG     the custom config file
 # and its Config.in the choice TR_PACKAGE_NAME_CONFIG_DEFCONFIG | ... |
@@ -15,7 +16,7 @@
 # each value of the fragments checked.
 define package-kconfig-configure
 $(if $(TR_PACKAGE_$(1)_CONFIG_DEFCONFIG),$($(1)_MAKE) defconfig)
-$(if $($(1)_FRAGMENT),$($(1)_MAKE) allnoconfig)
+$(if $(strip $($(1)_FRAGMENT)),$($(1)_MAKE) allnoconfig)
 $(if $(TR_PACKAGE_$(1)_CONFIG_CUSTOM),cp $($(1)_CUSTOM_CONFIG) $(SRC_DIR)/.config)
 $(call lines-to-file,$(1)_DERIVED_FRAGMENT,$(SRC_DIR)/tinyroot.fragment)
 $(TOPDIR)/support/kconfig/fragments apply $(SRC_DIR)/.config $($(1)_FRAGMENT) $(SRC_DIR)/tinyroot.fragment
