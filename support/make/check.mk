@@ -1,7 +1,8 @@
 # make check: the test suite, with Debian's pytest (the python3 first on
 # PATH may not see Debian's python3-* packages). PYTEST_ARGS adds options,
 # e.g. PYTEST_ARGS='-k download -x'.
-# check-slow runs the slow ones too (the tutorial's defconfig kernel).
+# check-slow runs the slow ones too (the tutorial's defconfig kernel, the
+# reproducibility build compiled without the compiler cache).
 .PHONY: check check-slow
 check:
 	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing -m "not slow" $(PYTEST_ARGS)

@@ -272,16 +272,18 @@ def default_image(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def graphical_image(tmp_path_factory):
-    """qemu_x86_64_graphical_defconfig, built once per session."""
-    b = Build(session_build_dir(tmp_path_factory, "graphical"), IMAGE_DL_DIR)
+    """qemu_x86_64_graphical_defconfig, built once per session, through the
+    session's compiler cache: its kernel shares most objects with the
+    default's."""
+    b = Build(session_build_dir(tmp_path_factory, "graphical"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_graphical_defconfig")
     b.make()
     return b
 
 
-def default_configuration(out, **symbols):
+def default_configuration(out, ccache=False, **symbols):
     """qemu_x86_64_defconfig in out with symbols set; not built yet."""
-    b = Build(out, IMAGE_DL_DIR)
+    b = Build(out, IMAGE_DL_DIR, ccache=ccache)
     b.make("qemu_x86_64_defconfig")
     b.set_config(**symbols)
     return b
@@ -306,7 +308,8 @@ def with_kernel(rootfs, kernel, dest):
 @pytest.fixture(scope="session")
 def rootfs_build(tmp_path_factory):
     """The default configuration without the kernel, for variants of the
-    initramfs: they boot with the default image's kernel."""
-    b = default_configuration(session_build_dir(tmp_path_factory, "rootfs"), TR_PACKAGE_LINUX="n")
+    initramfs: they boot with the default image's kernel. Through the
+    session's compiler cache, as its variants recompile BusyBox."""
+    b = default_configuration(session_build_dir(tmp_path_factory, "rootfs"), ccache=True, TR_PACKAGE_LINUX="n")
     b.make()
     return b

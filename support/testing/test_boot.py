@@ -241,7 +241,7 @@ FLOPPY_BYTES = 1_474_560
 
 
 def test_floppy_image_fits_and_boots(tmp_path):
-    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b = Build(tmp_path / "out", IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_floppy_defconfig")
     b.make()
     images = b.out / "images"
@@ -267,7 +267,7 @@ def test_initramfs_built_into_the_kernel(tmp_path):
     overlay = tmp_path / "overlay"
     (overlay / "etc").mkdir(parents=True)
     (overlay / "etc" / "motd").write_text("from the overlay\n")
-    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b = Build(tmp_path / "out", IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_defconfig")
     b.set_config(TR_ROOTFS_INITRAMFS_IN_KERNEL="y")
     b.make()

@@ -39,7 +39,7 @@ def dropbear_build(tmp_path_factory, user_key):
     """The default root filesystem (no kernel), static glibc, with Dropbear
     and the test's public key. Tests that change its configuration put it
     back."""
-    b = Build(session_build_dir(tmp_path_factory, "dropbear"), IMAGE_DL_DIR)
+    b = Build(session_build_dir(tmp_path_factory, "dropbear"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_defconfig")
     b.set_config(TR_PACKAGE_LINUX="n", TR_TOOLCHAIN_GLIBC="y", TR_STATIC="y", TR_PACKAGE_DROPBEAR="y",
                  TR_PACKAGE_DROPBEAR_FIRST_BOOT_KEYS="y",
