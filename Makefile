@@ -42,6 +42,11 @@ endif
 INTERACTIVE_GOALS := menuconfig nconfig config oldconfig
 ifeq ($(filter $(INTERACTIVE_GOALS),$(MAKECMDGOALS)),)
 export LC_ALL := C
+# The kernel's Makefile unexports LC_ALL: its compilers then see these,
+# which ccache hashes, so a builder's locale would miss every kernel object
+# that another locale cached.
+export LANG := C
+unexport LC_CTYPE LC_MESSAGES
 endif
 export TZ := UTC
 BUILD_UMASK := 0022
