@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -26,6 +27,7 @@ TOPDIR = Path(__file__).resolve().parents[2]
 # The tests start their distccd and read ccache's counters with make
 # bench's own helpers (support/scripts/bench_build_engines.py).
 sys.path.insert(0, str(TOPDIR / "support" / "scripts"))
+from bench_build_engines import counted  # noqa: E402 (support/scripts, on the path above)
 TESTING = TOPDIR / "support" / "testing"
 TEST_PACKAGES = ("libgreet", "hello", "goodbye")
 
@@ -303,6 +305,61 @@ def with_kernel(rootfs, kernel, dest):
         conf.writelines(f"{name}={shlex.quote(value)}\n" for name, value in kernel.qemu_conf().items()
                         if name not in own)
     return Path(dest)
+
+
+def group_writable_checkout(dest):
+    """A copy of the tree as a checkout made under umask 0002 would have it."""
+    copy_of_the_tree(dest)
+    for root, dirs, files in os.walk(dest):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | stat.S_IWGRP)
+
+
+def estonian_locale(dest):
+    """et_EE.UTF-8 (day names unlike English, a decimal comma), made for the
+    test alone: LOCPATH points the C library at it."""
+    subprocess.run(["localedef", "-i", "et_EE", "-f", "UTF-8", str(dest / "et_EE.UTF-8")],
+                   check=True, capture_output=True)
+    env = {"LOCPATH": str(dest), "LC_ALL": "et_EE.UTF-8", "LANG": "et_EE.UTF-8"}
+    probe = subprocess.run(["date", "-d", "@0", "+%a"], env=dict(os.environ, **env),
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert probe != "Thu", "the test locale did not take effect"
+    return env
+
+
+def build_elsewhere(dest, ccache):
+    """qemu_x86_64_defconfig built in dest as another builder would build it:
+    from a group-writable copy of the tree, under umask 0002, in that
+    locale, in a timezone 14 hours from UTC, into a new output directory."""
+    checkout = dest / "checkout"
+    group_writable_checkout(checkout)
+    env = dict(estonian_locale(dest), TZ="XXX-14")
+    other = Build(dest / "out", IMAGE_DL_DIR, ccache=ccache)
+    old_umask = os.umask(0o002)
+    try:
+        other.make("qemu_x86_64_defconfig", cwd=checkout, env=env)
+        other.make(cwd=checkout, env=env)
+    finally:
+        os.umask(old_umask)
+    return other
+
+
+class CountedBuild:
+    """A build and what it added to the session's compiler cache."""
+
+    def __init__(self, build, hits, misses, rate):
+        self.build, self.hits, self.misses, self.rate = build, hits, misses, rate
+
+
+@pytest.fixture(scope="session")
+def elsewhere_build(default_image, tmp_path_factory):
+    """build_elsewhere after the default image, through the session's
+    compiler cache: the reproducibility test compares its images, the
+    ccache test counts its hits (one kernel build for both)."""
+    dest = tmp_path_factory.mktemp("elsewhere")
+    return CountedBuild(*counted(SESSION_CCACHE_DIR, lambda: build_elsewhere(dest, ccache=True)))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import IMAGE_DL_DIR, TOPDIR, Build
+from conftest import IMAGE_DL_DIR, TOPDIR, Build, images_differ
 from test_packages import steps_run
 from vm import VM
 
@@ -260,34 +260,43 @@ def test_floppy_image_fits_and_boots(tmp_path):
         vm.kill()
 
 
-def test_initramfs_built_into_the_kernel(tmp_path):
-    """One file to boot: the root filesystem inside bzImage, /dev/console
+def test_initramfs_built_into_the_kernel(default_image, tmp_path):
+    """One file to boot: the root filesystem inside the kernel, /dev/console
     from the kernel's gen_init_cpio list; a change of the root filesystem
-    (here an overlay) repacks it without rebuilding any package."""
+    (here an overlay) repacks it without rebuilding any package. Switched on
+    and back off in the session's default build: no package but the kernel
+    rebuilds, and the images afterwards are the ones from before."""
     overlay = tmp_path / "overlay"
     (overlay / "etc").mkdir(parents=True)
     (overlay / "etc" / "motd").write_text("from the overlay\n")
-    b = Build(tmp_path / "out", IMAGE_DL_DIR, ccache=True)
-    b.make("qemu_x86_64_defconfig")
-    b.set_config(TR_ROOTFS_INITRAMFS_IN_KERNEL="y")
-    b.make()
-    images = b.out / "images"
-    assert not list(images.glob("rootfs.cpio*"))
-    argv = subprocess.run([START, "--output", str(b.out), "--accel", "tcg", *NO_NET, "--dry-run"], text=True,
-                          check=True, stdout=subprocess.PIPE).stdout.splitlines()
-    assert "-kernel" in argv and "-initrd" not in argv
-    b.set_config(TR_ROOTFS_OVERLAY=f'"{overlay}"')
-    ran = steps_run(b.make().stdout)
-    assert ran == {("rootfs", "Assembling"), ("rootfs", "Packing")}, ran
-    vm = start(b)
+    b = default_image
+    before = tmp_path / "images-before"
+    shutil.copytree(b.out / "images", before)
     try:
-        vm.wait_for_shell()
-        assert vm.run("cat /etc/motd") == ("from the overlay", 0)
-        # The kernel opened the archive's /dev/console for init's stdio.
-        log, _ = vm.run("dmesg")
-        assert "Run /init as init process" in log and "initial console" not in log, log
-        assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
-        vm.console.sendline("poweroff")
-        assert vm.wait_exit() == 0
+        b.set_config(TR_ROOTFS_INITRAMFS_IN_KERNEL="y")
+        ran = steps_run(b.make().stdout)
+        assert {package for package, _ in ran} == {"linux", "rootfs"}, ran
+        images = b.out / "images"
+        assert not list(images.glob("rootfs.cpio*"))
+        argv = subprocess.run([START, "--output", str(b.out), "--accel", "tcg", *NO_NET, "--dry-run"],
+                              text=True, check=True, stdout=subprocess.PIPE).stdout.splitlines()
+        assert "-kernel" in argv and "-initrd" not in argv
+        b.set_config(TR_ROOTFS_OVERLAY=f'"{overlay}"')
+        ran = steps_run(b.make().stdout)
+        assert ran == {("rootfs", "Assembling"), ("rootfs", "Packing")}, ran
+        vm = start(b)
+        try:
+            vm.wait_for_shell()
+            assert vm.run("cat /etc/motd") == ("from the overlay", 0)
+            # The kernel opened the archive's /dev/console for init's stdio.
+            log, _ = vm.run("dmesg")
+            assert "Run /init as init process" in log and "initial console" not in log, log
+            assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
+            vm.console.sendline("poweroff")
+            assert vm.wait_exit() == 0
+        finally:
+            vm.kill()
     finally:
-        vm.kill()
+        b.set_config(TR_ROOTFS_INITRAMFS_IN_KERNEL="n", TR_ROOTFS_OVERLAY='""')
+        b.make()
+    assert images_differ(before, b.out / "images") == []
