@@ -1,7 +1,6 @@
 """The default image: kernel, BusyBox, init and initramfs, booted for real
 under QEMU (TCG) with the tutorial's own command line."""
 import json
-import os
 import re
 import shutil
 import subprocess
