@@ -87,6 +87,7 @@ include support/make/kconfig.mk
 ifeq ($(CONFIG_GOALS),)
 # Building: the configuration is known from here on.
 include support/make/host-deps.mk
+include support/make/arch.mk
 include support/make/toolchain.mk
 include support/make/ccache.mk
 include support/make/distcc.mk

@@ -40,9 +40,9 @@ endef
 
 # The build host runs the dropbearkey just built for the target.
 define DROPBEAR_CHECK_BUILD_TIME_KEYS
-[ "$(ARCH)" = "$$(uname -m)" ] || \
+[ "$(ARCH)" = "$(HOST_ARCH)" ] || \
 	{ echo "tinyroot: TR_PACKAGE_DROPBEAR_BUILD_TIME_KEYS: the target's dropbearkey ($(ARCH))" \
-		"cannot run on this $$(uname -m) host; choose Host keys: made at boot"; exit 1; }
+		"cannot run on this $(HOST_ARCH) host; choose Host keys: made at boot"; exit 1; }
 endef
 
 # localoptions.h is copied only when it changed: its date recompiles everything.

@@ -6,5 +6,5 @@ include $(TOPDIR)/package/linux/linux-source.mk
 $(eval $(call linux-source-facts,LINUX_HEADERS))
 
 define LINUX_HEADERS_INSTALL_STAGING_CMDS
-$(MAKE) -C $(SRC_DIR) ARCH=$(ARCH) INSTALL_HDR_PATH=$(STAGING_DIR)/usr headers_install
+$(MAKE) -C $(SRC_DIR) ARCH=$(KERNEL_ARCH) INSTALL_HDR_PATH=$(STAGING_DIR)/usr headers_install
 endef

@@ -1,27 +1,39 @@
-# The Linux kernel: output/images/bzImage.
+# The Linux kernel: output/images/bzImage (x86_64) or Image (aarch64,
+# riscv64), see support/make/arch.mk.
 
 include $(LINUX_PKGDIR)/linux-source.mk
 $(eval $(call linux-source-facts,LINUX))
 
-LINUX_BOARD_DIR = $(TOPDIR)/board/qemu/$(ARCH)
+# board/qemu: what every QEMU board's kernel needs; board/qemu/<arch>: one board's own.
+LINUX_BOARDS_DIR = $(TOPDIR)/board/qemu
+LINUX_BOARD_DIR = $(LINUX_BOARDS_DIR)/$(ARCH)
 LINUX_CUSTOM_CONFIG = $(call config-path,$(call qstrip,$(TR_PACKAGE_LINUX_CUSTOM_CONFIG_FILE)))
 LINUX_USER_FRAGMENTS = $(foreach f,$(call qstrip,$(TR_PACKAGE_LINUX_CONFIG_FRAGMENTS)),$(call config-path,$(f)))
 LINUX_GRAPHICAL = $(or $(TR_CONSOLE_GRAPHICAL),$(TR_CONSOLE_BOTH))
 LINUX_SERIAL = $(or $(TR_CONSOLE_SERIAL),$(TR_CONSOLE_BOTH))
+# (x86_64 alone has the choice: arm64's and riscv's Image is uncompressed)
 LINUX_COMPRESSION = $(firstword $(foreach c,GZIP XZ LZ4 ZSTD,$(if $(TR_PACKAGE_LINUX_COMPRESSION_$(c)),$(c))))
+LINUX_IMAGE_TARGET = $(notdir $(KERNEL_IMAGE))
 
 # Applied over the base configuration, in this order; then checked, with
 # what the image needs whatever the base, before the long build starts.
 LINUX_FRAGMENTS = \
-	$(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),$(LINUX_BOARD_DIR)/linux.fragment \
-		$(if $(TR_PACKAGE_LINUX_NETWORK),$(LINUX_BOARD_DIR)/linux-net.fragment) \
+	$(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),$(wildcard $(addsuffix /linux.fragment,$(LINUX_BOARDS_DIR) $(LINUX_BOARD_DIR))) \
+		$(if $(TR_PACKAGE_LINUX_NETWORK),$(wildcard $(addsuffix /linux-net.fragment,$(LINUX_BOARDS_DIR) $(LINUX_BOARD_DIR)))) \
 		$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/linux-graphical.fragment)) \
-	$(if $(LINUX_BASE_CONFIG),$(LINUX_PKGDIR)/pvpanic.fragment) \
-	$(LINUX_PKGDIR)/compression-$(LINUX_COMPRESSION).fragment \
+	$(if $(LINUX_BASE_CONFIG),$(LINUX_PVPANIC_FRAGMENT)) \
+	$(if $(LINUX_COMPRESSION),$(LINUX_PKGDIR)/compression-$(LINUX_COMPRESSION).fragment) \
 	$(LINUX_USER_FRAGMENTS)
+# The pvpanic device: the board's own (x86_64's, on ISA), else the PCI one
+# that the virt boards have.
+LINUX_PVPANIC_FRAGMENT = $(firstword $(wildcard $(LINUX_BOARD_DIR)/pvpanic.fragment) \
+	$(LINUX_BOARDS_DIR)/pvpanic-pci.fragment)
+# What the image needs on every architecture, then on this one (its board's
+# console driver, and what its user space needs of the kernel).
 LINUX_REQUIRED_FRAGMENTS = $(LINUX_PKGDIR)/required.fragment \
-	$(if $(LINUX_SERIAL),$(LINUX_PKGDIR)/console-serial.fragment) \
-	$(if $(LINUX_GRAPHICAL),$(LINUX_PKGDIR)/console-graphical.fragment)
+	$(wildcard $(LINUX_BOARD_DIR)/required.fragment) \
+	$(if $(LINUX_SERIAL),$(LINUX_BOARD_DIR)/console-serial.fragment) \
+	$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/console-graphical.fragment)
 LINUX_CONFIG_FILES = $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS) $(LINUX_CUSTOM_CONFIG) \
 	$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(LINUX_INITRAMFS_CONSOLE_LIST))
 LINUX_KCONFIG_SYMBOLS = TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_REPRODUCIBLE \
@@ -41,7 +53,7 @@ CONFIG_INITRAMFS_COMPRESSION_NONE=y
 endef
 
 # Reproducible: the build's own time, user and host are not recorded.
-LINUX_MAKE = $(MAKE) -C $(LINUX_DIR)/src ARCH=$(ARCH) \
+LINUX_MAKE = $(MAKE) -C $(LINUX_DIR)/src ARCH=$(KERNEL_ARCH) CROSS_COMPILE=$(TARGET_CROSS) \
 	KBUILD_BUILD_TIMESTAMP="$$(date -u -d @$(SOURCE_DATE_EPOCH))" \
 	KBUILD_BUILD_USER=tinyroot KBUILD_BUILD_HOST=tinyroot KBUILD_BUILD_VERSION=1
 
@@ -62,15 +74,15 @@ endef
 
 define LINUX_BUILD_CMDS
 $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),mkdir -p $(TARGET_DIR_FINAL))
-$(LINUX_MAKE) -j$(JOBS) bzImage
+$(LINUX_MAKE) -j$(JOBS) $(LINUX_IMAGE_TARGET)
 endef
 
-# The kernel's images, from its build tree $(1) into $(2): bzImage, for
-# bootloaders, and vmlinux when the kernel has the PVH entry point: QEMU
-# starts that ELF file as it is, with nothing to decompress (stripped: QEMU
-# loads only its segments).
+# The kernel's images, from its build tree $(1) into $(2): bzImage or Image,
+# for bootloaders and QEMU, and on x86_64 vmlinux when the kernel has the
+# PVH entry point: QEMU starts that ELF file as it is, with nothing to
+# decompress (stripped: QEMU loads only its segments).
 define linux-kernel-images
-cp $(1)/arch/x86/boot/bzImage $(2)/bzImage
+cp $(1)/$(KERNEL_IMAGE) $(2)/$(LINUX_IMAGE_TARGET)
 if grep -q '^CONFIG_PVH=y' $(1)/.config; then $(TARGET_STRIP) -o $(2)/vmlinux $(1)/vmlinux; \
 else rm -f $(2)/vmlinux; fi
 endef
@@ -78,10 +90,10 @@ endef
 # What the launcher needs to know of this kernel goes beside the images.
 define LINUX_INSTALL_IMAGES_CMDS
 $(call linux-kernel-images,$(SRC_DIR),$(IMAGES_DIR))
-{ echo "QEMU_KERNEL=$$(test -f $(IMAGES_DIR)/vmlinux && echo vmlinux || echo bzImage)"; \
+{ echo "QEMU_KERNEL=$$(test -f $(IMAGES_DIR)/vmlinux && echo vmlinux || echo $(LINUX_IMAGE_TARGET))"; \
   echo "QEMU_PCI_MSI=$$(grep -q '^CONFIG_PCI_MSI=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_GRAPHICAL_CAPABLE=$$(grep -q '^CONFIG_VGA_CONSOLE=y' $(SRC_DIR)/.config && echo y || echo n)"; \
-  echo "QEMU_POWEROFF=$$(grep -q '^CONFIG_ACPI=y' $(SRC_DIR)/.config && echo acpi || echo reboot)"; \
+  echo "QEMU_POWEROFF=$(if $(filter x86_64,$(ARCH)),$$(grep -q '^CONFIG_ACPI=y' $(SRC_DIR)/.config && echo acpi || echo reboot),firmware)"; \
   echo "QEMU_NET_CAPABLE=$$(grep -q '^CONFIG_VIRTIO_NET=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_SHARE_CAPABLE=$$(grep -q '^CONFIG_NET_9P_VIRTIO=y' $(SRC_DIR)/.config && \
 	grep -q '^CONFIG_9P_FS=y' $(SRC_DIR)/.config && echo y || echo n)"; \

@@ -87,9 +87,10 @@ $(2)_KCONFIG_SYMBOLS += $(KCONFIG_SYMBOLS.$(1)) $(if $(filter NO,$($(2)_ADD_TOOL
 $(2)_PATCH_DIRS := $($(2)_PKGDIR) $($(2)_PKGDIR)/$$($(2)_VERSION) \
 	$(foreach d,$(GLOBAL_PATCH_DIRS),$(d)/$(1) $(d)/$(1)/$$($(2)_VERSION))
 $(2)_PATCHES := $$(wildcard $$(addsuffix /*.patch,$$($(2)_PATCH_DIRS)))
-# Where the source comes from (a tarball, or which local tree): a change
-# starts the source tree afresh.
-$(2)_SOURCE_FILE := $$(call value-file,$(1).source,$$($(2)_LOCAL_SRCDIR))
+# Where the source comes from (a tarball, or which local tree), and the
+# architecture it is built for: a change starts the source tree afresh, to
+# be configured again, so that no object of the other one survives.
+$(2)_SOURCE_FILE := $$(call value-file,$(1).source,$$($(2)_LOCAL_SRCDIR) $(ARCH))
 endef
 $(foreach p,$(PACKAGES),$(eval $(call package-facts,$(p),$(call uppercase,$(p)))))
 
@@ -128,9 +129,9 @@ $($(2)_DIR)/.stamp_rsynced: FORCE | $($(2)_DIR)
 $($(2)_DIR)/.stamp_configured: | $($(2)_DIR)/.stamp_rsynced
 $($(2)_DIR)/.stamp_built: $($(2)_DIR)/.stamp_configured $($(2)_DIR)/.stamp_rsynced
 endif
-$($(2)_DIR)/.stamp_configured: $($(2)_PKGDIR)/$(1).mk \
+$($(2)_DIR)/.stamp_configured: $($(2)_PKGDIR)/$(1).mk $($(2)_SOURCE_FILE) \
 	$(wildcard $(foreach s,$($(2)_KCONFIG_SYMBOLS),$(call kconfig-symbol-file,$(s)))) \
-	$(call value-file,$(1).configure,$($(2)_DEPENDENCIES) $($(2)_CONFIG_FILES) $($(2)_LOCAL_SRCDIR)) \
+	$(call value-file,$(1).configure,$($(2)_DEPENDENCIES) $($(2)_CONFIG_FILES)) \
 	$($(2)_CONFIG_FILES) \
 	$(foreach d,$($(2)_DEPENDENCIES),$($(call uppercase,$(d))_DIR)/.stamp_installed)
 $($(2)_DIR)/.stamp_installed: $($(2)_DIR)/.stamp_built

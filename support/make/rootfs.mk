@@ -31,7 +31,7 @@ define target-cmds
 rm -rf $(TARGET_DIR_FINAL)
 mkdir -p $(TARGET_DIR_FINAL)
 $(foreach p,$(ROOTFS_PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/target/. $(TARGET_DIR_FINAL)/$(newline))
-$(if $(TR_STATIC),,$(TOPDIR)/support/scripts/copy-shared-libs $(TARGET_DIR_FINAL))
+$(if $(TR_STATIC),,$(TOPDIR)/support/scripts/copy-shared-libs $(TARGET_DIR_FINAL) $(TARGET_CC))
 $(foreach d,$(ROOTFS_OVERLAYS),rsync -a --exclude=.git $(d)/ $(TARGET_DIR_FINAL)/$(newline))
 $(if $(ROOTFS_POST_BUILD_SCRIPT),TARGET_DIR=$(TARGET_DIR_FINAL) IMAGES_DIR=$(IMAGES_DIR) BUILD_DIR=$(BUILD_DIR) \
 	$(ROOTFS_POST_BUILD_SCRIPT) $(TARGET_DIR_FINAL))
@@ -56,8 +56,8 @@ ROOTFS_CPIO_COMPRESS.LZ4 := lz4 -l -9
 ROOTFS_CPIO_COMPRESS.ZSTD := zstd -19 -q
 ROOTFS_CPIO := $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),,rootfs.cpio$(ROOTFS_CPIO_EXT.$(ROOTFS_CPIO_COMPRESSION)))
 
-ROOTFS_QEMU_SYMBOLS := TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_QEMU_MACHINE_PC \
-	TR_QEMU_MACHINE_Q35 TR_QEMU_MACHINE_MICROVM TR_QEMU_MEMORY TR_QEMU_CPUS TR_QEMU_QUIET TR_QEMU_APPEND \
+ROOTFS_QEMU_SYMBOLS := TR_ARCH TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_QEMU_MACHINE_PC \
+	TR_QEMU_MACHINE_Q35 TR_QEMU_MACHINE_MICROVM TR_QEMU_MACHINE_VIRT TR_QEMU_MEMORY TR_QEMU_CPUS TR_QEMU_QUIET TR_QEMU_APPEND \
 	TR_QEMU_NET_USER TR_QEMU_NET_RESTRICTED TR_QEMU_NET_NONE TR_QEMU_FORWARDS
 
 $(ROOTFS_DIR)/.stamp_images: $(ROOTFS_DIR)/.stamp_target \
@@ -69,9 +69,10 @@ $(ROOTFS_DIR)/.stamp_images: $(ROOTFS_DIR)/.stamp_target \
 # configuration, and from what the kernel package found in its .config
 # (the kernel image to boot among them).
 define qemu-conf
+QEMU_ARCH=$(ARCH)
 QEMU_INITRD=$(ROOTFS_CPIO)
 QEMU_CONSOLE=$(if $(TR_CONSOLE_SERIAL),serial)$(if $(TR_CONSOLE_GRAPHICAL),graphical)$(if $(TR_CONSOLE_BOTH),both)
-QEMU_MACHINE=$(if $(TR_QEMU_MACHINE_PC),pc)$(if $(TR_QEMU_MACHINE_Q35),q35)$(if $(TR_QEMU_MACHINE_MICROVM),microvm)
+QEMU_MACHINE=$(if $(TR_QEMU_MACHINE_PC),pc)$(if $(TR_QEMU_MACHINE_Q35),q35)$(if $(TR_QEMU_MACHINE_MICROVM),microvm)$(if $(TR_QEMU_MACHINE_VIRT),virt)
 QEMU_MEMORY=$(TR_QEMU_MEMORY)
 QEMU_CPUS=$(TR_QEMU_CPUS)
 QEMU_APPEND='$(subst ','\'',$(strip $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND))))'
@@ -100,7 +101,7 @@ endef
 # archive is removed to be packed again, then the kernel relinked.
 define embedded-initramfs-cmds
 rm -f $(LINUX_DIR)/src/usr/initramfs_data.cpio
-$(LINUX_MAKE) -j$(JOBS) bzImage
+$(LINUX_MAKE) -j$(JOBS) $(LINUX_IMAGE_TARGET)
 $(call linux-kernel-images,$(LINUX_DIR)/src,$(IMAGES_DIR).tmp)
 endef
 

@@ -1,21 +1,24 @@
 # The toolchain every package builds with: the host's gcc against glibc, or
-# Debian's musl-gcc against the kernel headers of the linux-headers package.
-# SYSROOT is set per package step (see package.mk): the staging files its
-# dependencies installed.
+# for another architecture (arch.mk) Debian's cross gcc against its cross
+# glibc; or Debian's musl-gcc (x86_64 only: musl-tools is native) against
+# the kernel headers of the linux-headers package. SYSROOT is set per
+# package step (see package.mk): the staging files its dependencies
+# installed.
 
-ARCH := $(call qstrip,$(TR_ARCH))
+# The prefix of the cross tools (aarch64-linux-gnu-); none for the host's
+# own architecture: the compiler stays "gcc", the name the kernel records.
+TARGET_CROSS := $(if $(filter $(HOST_ARCH),$(ARCH)),,$(GNU_TRIPLET)-)
 
 ifeq ($(TR_TOOLCHAIN_MUSL),y)
 TARGET_CC := musl-gcc
 TOOLCHAIN_DEPENDENCIES := linux-headers
 TOOLCHAIN_CPPFLAGS = -isystem $(SYSROOT)/usr/include
 else
-TARGET_CC := gcc
+TARGET_CC := $(TARGET_CROSS)gcc
 TOOLCHAIN_DEPENDENCIES :=
 TOOLCHAIN_CPPFLAGS =
 endif
-TARGET_CROSS :=
-TARGET_STRIP := strip
+TARGET_STRIP := $(TARGET_CROSS)strip
 
 # Reproducible: no build path in the binaries.
 TARGET_CPPFLAGS = $(TOOLCHAIN_CPPFLAGS)
