@@ -5,19 +5,22 @@
 #
 # It reads <output>/images/qemu.conf, a shell fragment written by the build
 # (the launcher never parses .config), with these variables:
+#   QEMU_ARCH               x86_64 | aarch64 | riscv64: which QEMU, and the
+#                           machine it emulates (launcher/arch.sh)
 #   QEMU_KERNEL             kernel image, relative to the images directory:
 #                           vmlinux when the kernel has the PVH entry point
 #                           (QEMU starts it with nothing to decompress), else
-#                           bzImage
+#                           bzImage, or Image on aarch64 and riscv64
 #   QEMU_INITRD             initramfs image, empty when built into the kernel
 #   QEMU_CONSOLE            serial | graphical | both
-#   QEMU_MACHINE            pc | q35 | microvm
+#   QEMU_MACHINE            pc | q35 | microvm (x86_64), virt (aarch64, riscv64)
 #   QEMU_MEMORY, QEMU_CPUS  MiB, count
 #   QEMU_APPEND             extra kernel arguments from the configuration
 #   QEMU_GRAPHICAL_CAPABLE  y when the kernel has the VT/VGA console, else n
 #   QEMU_POWEROFF           acpi | reboot (the kernel has no ACPI: the VM ends
 #                           through a reboot, which -no-reboot turns into an
 #                           exit; microvm then needs reboot=t, a triple fault)
+#                           | firmware (the virt boards: PSCI, SBI)
 #   QEMU_NET                user | restricted | none: the VM's network (below)
 #   QEMU_FORWARDS           [tcp:|udp:]HOSTPORT:GUESTPORT ..., space-separated:
 #                           ports of the host's 127.0.0.1 forwarded to the VM
@@ -52,11 +55,13 @@
 # then powers the VM off, and exits with ssh's status.
 #
 # How the VM ends, and what start.sh makes of it:
-#   - QEMU always gets -no-reboot, the ISA pvpanic device and
+#   - QEMU always gets -no-reboot, the pvpanic device and
 #     -action panic=exit-failure, and the kernel panic=-1. A poweroff (or a
 #     reboot) ends QEMU with status 0; a kernel panic reaches QEMU through
-#     pvpanic (the kernel's CONFIG_PVPANIC_MMIO finds the device through ACPI,
-#     on pc, q35 and microvm alike) and QEMU exits with 1. QEMU's own errors
+#     pvpanic (on x86_64 the ISA device, which the kernel's
+#     CONFIG_PVPANIC_MMIO finds through ACPI, on pc, q35 and microvm alike;
+#     on the virt boards pvpanic-pci, CONFIG_PVPANIC_PCI) and QEMU exits
+#     with 1. QEMU's own errors
 #     also exit with 1: QEMU runs with -d guest_errors -D <log>, and a panic
 #     is the one that logs "Guest crashed" there.
 #   - Without pvpanic in the kernel a panic reboots, and QEMU exits with 0.
@@ -66,11 +71,12 @@
 # /bin/sh -c CMD on the console, prints "tinyroot: exit status N" (maybe
 # followed by " (signal S)") and powers off. start.sh streams the console to
 # stdout, keeps a copy, and exits with N; 255 (as ssh does) when the VM ended
-# without that line. The VM has QEMU's isa-debug-exit device, and the init
-# (told by tinyinit_debug_exit=PORT) powers off by writing to it through
-# /dev/port: QEMU ends at once, with status 1 (the status a write of 0
-# gives), before the kernel's slower ACPI power-off would begin. The
-# command's own status still comes from the console line.
+# without that line. On x86_64 the VM has QEMU's isa-debug-exit device, and
+# the init (told by tinyinit_debug_exit=PORT) powers off by writing to it
+# through /dev/port: QEMU ends at once, with status 1 (the status a write of
+# 0 gives), before the kernel's slower ACPI power-off would begin. The
+# command's own status still comes from the console line. (The virt boards
+# have no I/O ports: their init powers off through the firmware.)
 #
 # Boot time: QEMU gets -nodefaults (no default NIC with its option ROM, no
 # VGA card unless a screen is wanted, no floppy, CD-ROM or parallel port to
@@ -93,9 +99,6 @@
 set -eu
 
 me=start.sh
-qemu_bin="qemu-system-x86_64"
-# The kernel's COMMAND_LINE_SIZE on x86 is 2048, the terminating NUL included.
-cmdline_max=2047
 
 case $0 in
 */*) script_dir=$(cd -- "${0%/*}" && pwd) ;;
@@ -109,16 +112,20 @@ Usage: board/qemu/start.sh [options] [-- extra QEMU arguments]
 
 Boots the last tinyroot build (kernel + initramfs) in QEMU, with the settings
 the build wrote to <output>/images/qemu.conf; the options override them.
+x86_64 boots with qemu-system-x86_64, aarch64 and riscv64 on QEMU's virt
+board with qemu-system-aarch64 and qemu-system-riscv64.
 A poweroff in the VM exits 0; a kernel panic exits 1 (the kernel needs
-pvpanic, CONFIG_PVPANIC_MMIO, to tell QEMU); QEMU's own failure exits with
-QEMU's status.
+pvpanic, CONFIG_PVPANIC_MMIO or _PCI, to tell QEMU); QEMU's own failure
+exits with QEMU's status.
 
 Options:
   --output DIR        the build's output directory: boots DIR/images
                       (default: \$O if set, else output/ in the tinyroot tree)
   --serial            console on the serial port, in this terminal
-                      (-serial mon:stdio, console=ttyS0; Ctrl-A X quits QEMU)
-  --graphical         console on the VGA screen, in a window (console=tty0)
+                      (-serial mon:stdio, console=ttyS0 or ttyAMA0; Ctrl-A X
+                      quits QEMU)
+  --graphical         console on the VGA screen, in a window (console=tty0;
+                      x86_64 only)
   --both              window and serial here; the serial console is primary
   --display TYPE      display for --graphical/--both: none, vnc=127.0.0.1:N,
                       gtk or sdl (default: QEMU's default, needs \$DISPLAY or
@@ -126,8 +133,9 @@ Options:
   --accel ACCEL       kvm, tcg or auto (default auto: KVM when a quick probe
                       shows it runs guest code, else TCG, with a note; the
                       verdict is kept for this host boot in
-                      ~/.cache/tinyroot/kvm-probe)
-  --machine TYPE      pc, q35 or microvm
+                      ~/.cache/tinyroot/kvm-probe; another architecture
+                      than the host's is always TCG)
+  --machine TYPE      pc, q35 or microvm (x86_64); virt (aarch64, riscv64)
   --mem MIB           memory in MiB
   --cpus N            number of CPUs
   --append ARGS       more kernel command line arguments (repeatable)
@@ -219,6 +227,8 @@ qemu_escape() {
 }
 
 # The launcher's other concepts, a file each.
+# shellcheck source=launcher/arch.sh
+. "$script_dir/launcher/arch.sh"
 # shellcheck source=launcher/kvm.sh
 . "$script_dir/launcher/kvm.sh"
 # shellcheck source=launcher/net.sh
@@ -265,8 +275,8 @@ set_option() { # name value
 		;;
 	--machine)
 		case $2 in
-		pc | q35 | microvm) opt_machine=$2 ;;
-		*) usage_error "--machine: expected pc, q35 or microvm, not '$2'" ;;
+		pc | q35 | microvm | virt) opt_machine=$2 ;;
+		*) usage_error "--machine: expected pc, q35, microvm or virt, not '$2'" ;;
 		esac
 		;;
 	--mem)
@@ -342,13 +352,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# --- QEMU and the images -----------------------------------------------------
-
-if ! qemu_path=$(command -v "$qemu_bin"); then
-	die "$qemu_bin not found: install QEMU (Debian package qemu-system-x86), e.g. with support/scripts/install-host-deps"
-fi
-# QEMU's data directory (its firmware) is <prefix>/share/qemu.
-qemu_datadir=$(cd -- "${qemu_path%/*}/../share/qemu" 2>/dev/null && pwd) || qemu_datadir=
+# --- the images and QEMU -----------------------------------------------------
 
 if [ -n "$opt_output" ]; then
 	output=$opt_output
@@ -368,12 +372,12 @@ if [ ! -f "$images/qemu.conf" ]; then
 	die "nothing to boot: no images in $images; build them first with '$make_cmd'"
 fi
 
-unset QEMU_KERNEL QEMU_INITRD QEMU_CONSOLE QEMU_MACHINE QEMU_MEMORY QEMU_CPUS \
+unset QEMU_ARCH QEMU_KERNEL QEMU_INITRD QEMU_CONSOLE QEMU_MACHINE QEMU_MEMORY QEMU_CPUS \
 	QEMU_APPEND QEMU_GRAPHICAL_CAPABLE QEMU_POWEROFF QEMU_NET QEMU_FORWARDS \
 	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_PCI_MSI QEMU_SSH QEMU_SSH_HOST_KEYS
 # shellcheck source=/dev/null
 . "$images/qemu.conf"
-: "${QEMU_KERNEL:=bzImage}" "${QEMU_INITRD:=}" "${QEMU_CONSOLE:=serial}" "${QEMU_MACHINE:=pc}"
+: "${QEMU_ARCH:=x86_64}" "${QEMU_KERNEL:=bzImage}" "${QEMU_INITRD:=}" "${QEMU_CONSOLE:=serial}" "${QEMU_MACHINE:=pc}"
 : "${QEMU_MEMORY:=256}" "${QEMU_CPUS:=1}" "${QEMU_APPEND:=}" "${QEMU_GRAPHICAL_CAPABLE:=n}"
 : "${QEMU_POWEROFF:=acpi}" "${QEMU_NET:=user}" "${QEMU_FORWARDS:=}" "${QEMU_NET_CAPABLE:=n}"
 : "${QEMU_SHARE_CAPABLE:=n}" "${QEMU_PCI_MSI:=n}" "${QEMU_SSH:=n}" "${QEMU_SSH_HOST_KEYS:=first-boot}"
@@ -386,6 +390,13 @@ if [ -n "$QEMU_INITRD" ]; then
 	[ -f "$initrd" ] || die "nothing to boot: no initramfs $initrd; build the images first with '$make_cmd'"
 fi
 
+arch_facts "$QEMU_ARCH" || die "$images/qemu.conf: QEMU_ARCH must be x86_64, aarch64 or riscv64, not '$QEMU_ARCH'"
+if ! qemu_path=$(command -v "$qemu_bin"); then
+	die "$qemu_bin not found: install QEMU for $QEMU_ARCH (Debian package $qemu_package), e.g. with support/scripts/install-host-deps"
+fi
+# QEMU's data directory (its firmware) is <prefix>/share/qemu.
+qemu_datadir=$(cd -- "${qemu_path%/*}/../share/qemu" 2>/dev/null && pwd) || qemu_datadir=
+
 console=${opt_console:-$QEMU_CONSOLE}
 machine=${opt_machine:-$QEMU_MACHINE}
 mem=${opt_mem:-$QEMU_MEMORY}
@@ -394,9 +405,14 @@ case $console in
 serial | graphical | both) ;;
 *) die "$images/qemu.conf: QEMU_CONSOLE must be serial, graphical or both, not '$console'" ;;
 esac
-case $machine in
-pc | q35 | microvm) ;;
-*) die "$images/qemu.conf: QEMU_MACHINE must be pc, q35 or microvm, not '$machine'" ;;
+case " $machines " in
+*" $machine "*) ;;
+*)
+	if [ -n "$opt_machine" ]; then
+		usage_error "--machine $machine: $QEMU_ARCH boots on ${machines// /, }"
+	fi
+	die "$images/qemu.conf: QEMU_MACHINE must be ${machines// /, } for $QEMU_ARCH, not '$machine'"
+	;;
 esac
 is_count "$mem" || die "$images/qemu.conf: QEMU_MEMORY must be a number of MiB, not '$mem'"
 is_count "$cpus" || die "$images/qemu.conf: QEMU_CPUS must be a number, not '$cpus'"
@@ -425,6 +441,9 @@ if [ "$have_ssh" = y ]; then
 fi
 
 if [ "$console" != serial ]; then
+	if [ "$pc" != y ]; then
+		die "the $QEMU_ARCH virt board has no screen, so a $console console cannot be: use --serial"
+	fi
 	if [ "$QEMU_GRAPHICAL_CAPABLE" != y ]; then
 		die "the kernel has no VT/VGA console, so a $console console would show nothing: choose System → Console: graphical (or both) in 'make menuconfig' and rebuild, or use --serial"
 	fi
@@ -445,7 +464,7 @@ if [ "$console" != serial ]; then
 	if [ "$QEMU_KERNEL" = vmlinux ] && [ -f "$images/bzImage" ]; then
 		kernel=$images/bzImage
 	fi
-elif [ "$machine" != microvm ] && [ -n "$qemu_datadir" ] && [ -f "$qemu_datadir/qboot.rom" ]; then
+elif [ "$pc" = y ] && [ "$machine" != microvm ] && [ -n "$qemu_datadir" ] && [ -f "$qemu_datadir/qboot.rom" ]; then
 	firmware_args=(-bios "$qemu_datadir/qboot.rom")
 fi
 
@@ -547,11 +566,20 @@ fi
 
 # --- accelerator ---------------------------------------------------------------
 
+# KVM runs a guest of the host's own architecture only, and the probe
+# boots a PC: another architecture's guest is always emulated.
 accel=$opt_accel
+host_arch=$(uname -m)
+if [ "$accel" = kvm ] && [ "$QEMU_ARCH" != "$host_arch" ]; then
+	usage_error "--accel kvm: KVM cannot run an $QEMU_ARCH guest on this $host_arch host: use --accel tcg"
+fi
 if [ "$accel" = auto ]; then
-	if kvm_works_cached; then
+	if [ "$QEMU_ARCH" != "$host_arch" ]; then
+		accel=tcg
+	elif [ "$pc" = y ] && kvm_works_cached; then
 		accel=kvm
 	else
+		[ "$pc" = y ] || kvm_problem="no KVM probe for $QEMU_ARCH hosts; --accel kvm to try it"
 		printf '%s: KVM does not work here (%s); using TCG, which is slower\n' "$me" "$kvm_problem" >&2
 		accel=tcg
 	fi
@@ -560,13 +588,16 @@ fi
 # --- kernel command line -------------------------------------------------------
 
 case $console in
-serial) cmdline="console=ttyS0" ;;
+serial) cmdline="console=$serial_console" ;;
 graphical) cmdline="console=tty0" ;;
-both) cmdline="console=tty0 console=ttyS0" ;;
+both) cmdline="console=tty0 console=$serial_console" ;;
 esac
-cmdline="$cmdline panic=-1 no_timer_check"
+cmdline="$cmdline panic=-1"
+if [ "$pc" = y ]; then
+	cmdline="$cmdline no_timer_check"
+fi
 # (not on microvm: it has no PCI, and pci=noacpi hides its virtio-mmio devices)
-if [ "$QEMU_PCI_MSI" = y ] && [ "$machine" != microvm ]; then
+if [ "$pc" = y ] && [ "$QEMU_PCI_MSI" = y ] && [ "$machine" != microvm ]; then
 	cmdline="$cmdline pci=noacpi"
 fi
 if [ "$machine" = microvm ] && [ "$QEMU_POWEROFF" = reboot ]; then
@@ -578,9 +609,12 @@ fi
 debug_exit_port=0xf4
 if [ "$have_exec" = y ]; then
 	# quiet and only emergency messages (a panic's among them): the
-	# command's output without the boot log; and the init's power-off
-	# through QEMU's isa-debug-exit device (below).
-	cmdline="$cmdline quiet loglevel=1 tinyinit_debug_exit=$debug_exit_port"
+	# command's output without the boot log; and on the PC the init's
+	# power-off through QEMU's isa-debug-exit device (below).
+	cmdline="$cmdline quiet loglevel=1"
+	if [ "$pc" = y ]; then
+		cmdline="$cmdline tinyinit_debug_exit=$debug_exit_port"
+	fi
 fi
 if [ -n "$opt_append" ]; then
 	cmdline="$cmdline $opt_append"
@@ -613,7 +647,7 @@ case $machine in
 microvm) machine_arg=microvm,pit=on,pic=on ;;
 *) machine_arg=$machine ;;
 esac
-qemu=("$qemu_bin" -accel "$accel" -M "$machine_arg" -m "$mem" -smp "$cpus")
+qemu=("$qemu_bin" -accel "$accel" -M "$machine_arg" ${cpu_args[@]+"${cpu_args[@]}"} -m "$mem" -smp "$cpus")
 if [ "$machine" = microvm ] && [ "$accel" = tcg ]; then
 	qemu+=(-icount "shift=auto,sleep=off")
 fi
@@ -622,8 +656,8 @@ if [ -n "$initrd" ]; then
 	qemu+=(-initrd "$initrd")
 fi
 qemu+=(-append "$cmdline")
-qemu+=(-no-reboot -device pvpanic -action panic=exit-failure -d guest_errors -D "$qemu_log" -nodefaults)
-if [ "$have_exec" = y ]; then
+qemu+=(-no-reboot -device "$pvpanic_device" -action panic=exit-failure -d guest_errors -D "$qemu_log" -nodefaults)
+if [ "$have_exec" = y ] && [ "$pc" = y ]; then
 	qemu+=(-device "isa-debug-exit,iobase=$debug_exit_port,iosize=1")
 fi
 if [ "$have_ssh" = y ]; then

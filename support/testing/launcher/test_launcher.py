@@ -774,6 +774,97 @@ def test_network_errors_start_nothing(tmp_path, out, listener, args):
     assert not marker.exists()
 
 
+# --- other architectures: the virt boards ---------------------------------------
+
+VIRT = {"aarch64": ("qemu-system-aarch64", "qemu-system-arm", "ttyAMA0", ["cortex-a57"]),
+        "riscv64": ("qemu-system-riscv64", "qemu-system-misc", "ttyS0", [])}
+
+
+def virt_images(out, arch, **conf):
+    """The images of an aarch64 or riscv64 build, as the build writes their qemu.conf."""
+    return write_images(out, QEMU_ARCH=arch, QEMU_KERNEL="Image", QEMU_MACHINE="virt",
+                        QEMU_POWEROFF="firmware", QEMU_GRAPHICAL_CAPABLE="n", **conf)
+
+
+@pytest.mark.parametrize("arch", VIRT)
+def test_virt_board_command_line(tmp_path, arch):
+    qemu, _, console, cpu = VIRT[arch]
+    out = virt_images(tmp_path / "out", arch, QEMU_PCI_MSI="y")
+    argv = dry_run(out, "--exec", "true", "--share", tmp_path)
+    assert argv[0] == qemu
+    assert option(argv, "-M") == ["virt"] and option(argv, "-cpu") == cpu
+    assert option(argv, "-kernel") == [str(out / "images/Image")]
+    # QEMU loads the kernel itself (riscv64: after its own OpenSBI): no qboot.
+    assert "-bios" not in argv
+    args = cmdline(argv).split()
+    assert args[:2] == [f"console={console}", "panic=-1"]
+    # Nothing of the PC's: its kernel options, its debug-exit port, its ISA pvpanic.
+    assert not {"no_timer_check", "pci=noacpi", "tinyinit_debug_exit=0xf4"} & set(args)
+    devices = option(argv, "-device")
+    assert "pvpanic-pci" in devices and "pvpanic" not in devices
+    assert not any("isa-debug-exit" in d for d in devices)
+    assert "virtio-net-pci,netdev=net0,romfile=" in devices
+    assert "virtio-9p-pci,fsdev=share0,mount_tag=host" in devices
+    assert contains(argv, SERIAL_HERE)
+
+
+@pytest.mark.parametrize("arch", VIRT)
+def test_virt_board_is_emulated_without_probing_kvm(tmp_path, arch):
+    out = virt_images(tmp_path / "out", arch)
+    result = run("--output", out, "--dry-run", env=base_env(XDG_CACHE_HOME=str(tmp_path / "cache")))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert option(result.stdout.splitlines(), "-accel") == ["tcg"]
+    assert not (tmp_path / "cache/tinyroot/kvm-probe").exists()
+    line = error_line(run("--output", out, "--dry-run", "--accel", "kvm"))
+    assert f"an {arch} guest" in line and "--accel tcg" in line
+
+
+@pytest.mark.parametrize("arch", VIRT)
+@pytest.mark.parametrize("args,expected", [
+    (["--machine", "pc"], "boots on virt"),
+    (["--graphical", "--display", "none"], "has no screen"),
+    (["--both", "--display", "none"], "has no screen")])
+def test_virt_board_refuses_what_it_has_not(tmp_path, arch, args, expected):
+    line = error_line(run("--output", virt_images(tmp_path / "out", arch), "--dry-run", *args))
+    assert expected in line and arch in line
+
+
+def test_pc_refuses_the_virt_board(out):
+    line = error_line(run("--output", out, "--dry-run", "--machine", "virt"))
+    assert "x86_64 boots on pc, q35, microvm" in line
+
+
+def test_riscv64_command_line_limit_is_its_own(tmp_path):
+    # riscv's COMMAND_LINE_SIZE is 1024, x86's and arm64's 2048.
+    riscv = virt_images(tmp_path / "riscv", "riscv64")
+    line = error_line(run("--output", riscv, "--dry-run", "--append", "x" * 1100))
+    assert "too long" in line and "at most 1023" in line
+    assert dry_run(virt_images(tmp_path / "arm", "aarch64"), "--append", "x" * 1100)
+    line = error_line(run("--output", riscv, "--dry-run", "--exec", "y" * 600))
+    room = int(re.search(r"at most (\d+)", line)[1])
+    assert 400 < room < 512
+    assert len(cmdline(dry_run(riscv, "--exec", "y" * room)).encode()) <= 1023
+
+
+@pytest.mark.parametrize("arch", VIRT)
+def test_virt_qemu_not_installed_names_its_package(tmp_path, arch):
+    qemu, package, _, _ = VIRT[arch]
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for directory in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for name in os.listdir(directory) if os.path.isdir(directory) else ():
+            if name != qemu and not (bindir / name).exists():
+                (bindir / name).symlink_to(os.path.join(directory, name))
+    line = error_line(run("--output", virt_images(tmp_path / "out", arch), "--dry-run",
+                          env=base_env(PATH=str(bindir))))
+    assert f"{qemu} not found" in line and f"Debian package {package}" in line
+
+
+def test_unknown_architecture_in_qemu_conf(tmp_path):
+    line = error_line(run("--output", write_images(tmp_path / "out", QEMU_ARCH="mips"), "--dry-run"))
+    assert "QEMU_ARCH" in line and "'mips'" in line
+
+
 # --- the KVM probe ---------------------------------------------------------------
 
 def test_kvm_probe_is_quick_here(out):
