@@ -298,7 +298,7 @@ def with_kernel(rootfs, kernel, dest):
     images = Path(dest) / "images"
     shutil.copytree(rootfs.out / "images", images)
     own = rootfs.qemu_conf()
-    for name in ("bzImage", "vmlinux"):
+    for name in ("bzImage", "vmlinux", "Image"):
         if (kernel.out / "images" / name).exists():
             shutil.copy(kernel.out / "images" / name, images)
     with open(images / "qemu.conf", "a") as conf:
