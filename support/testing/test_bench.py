@@ -31,6 +31,10 @@ def figures(boot=0.6, total=1_400_000):
                                       "distcc_build": 130.0, "distcc_jobs_sent": 1900}},
         "toybox": {"cold_build": 110.0, "boot_prompt": dict(prompt, median=0.66), "userland_build": 30.0,
                    "sizes": {"kernel": 1, "initramfs": 5, "total": 6, "busybox": 300, "toybox": 900}},
+        "aarch64": {"cold_build": 150.0, "boot_prompt": dict(prompt, median=1.5, max=1.9),
+                    "sizes": {"kernel": 4000, "initramfs": 5, "total": 4005, "busybox": 2, "toybox": 0}},
+        "riscv64": {"cold_build": 160.0, "boot_prompt": dict(prompt, median=1.25),
+                    "sizes": {"kernel": 3000, "initramfs": 6, "total": 3006, "busybox": 3, "toybox": 0}},
         "floppy": {"cold_build": 90.0, "boot_prompt": prompt,
                    "sizes": {"kernel": 1, "initramfs": 1, "total": total, "busybox": 1}},
         "tutorial": {"cold_build": 500.0, "cold_build_fresh": True,
@@ -73,6 +77,15 @@ def test_toybox_userland_stands_beside_the_default():
     assert "| Userland packages' build (s) | 30 | 40 | 75% |" in table
     assert "| toybox + BusyBox binaries (bytes) | 1200 | 1000 | 120% |" in table
     assert "| Boot to prompt, median (s) | 0.66 | 0.60 | 110% |" in table
+
+
+def test_architectures_stand_beside_x86_64():
+    table = bench.arch_table(figures())
+    assert table.startswith("| architecture | x86_64 default | aarch64 | riscv64 |\n|---|---:|---:|---:|\n")
+    assert "| Cold build (s) | 100 | 150 | 160 |" in table
+    assert "| Boot to prompt, median (s) | 0.60 | 1.50 | 1.25 |" in table
+    assert "| Boot to prompt, min-max (s) | 0.60-0.60 | 0.60-1.90 | 0.60-0.60 |" in table
+    assert "| Kernel image (bytes) | 1 | 4000 | 3000 |" in table
 
 
 def test_anatomy_sets_the_boots_side_by_side():
