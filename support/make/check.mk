@@ -2,7 +2,9 @@
 # PATH may not see Debian's python3-* packages). PYTEST_ARGS adds options,
 # e.g. PYTEST_ARGS='-k download -x'.
 # check-slow runs the slow ones too (the tutorial's defconfig kernel, the
-# reproducibility build compiled without the compiler cache).
+# reproducibility build compiled without the compiler cache, the floppy
+# defconfig, and the builds that compile BusyBox for real: remote ccache
+# storage, distcc, two manifests from two checkouts).
 .PHONY: check check-slow
 check:
 	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing -m "not slow" $(PYTEST_ARGS)

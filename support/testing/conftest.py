@@ -36,6 +36,18 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long builds, run by make check-slow")
 
 
+# The fixtures of test_arch.py's cross builds.
+CROSS_BUILDS = {"arch_image", "aarch64_image", "riscv64_image"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The tests of the other architectures last (in their order): the
+    x86_64 builds then fill the session's compiler cache first, rootfs_build
+    (which the architecture switch shares) among them."""
+    items.sort(key=lambda item: bool(CROSS_BUILDS & set(item.fixturenames)))
+
+
 @pytest.fixture(autouse=True)
 def session_cache_home(tmp_path_factory, monkeypatch):
     """What the tools cache per user (start.sh's KVM verdict) goes to one

@@ -240,6 +240,8 @@ def test_tutorial_offline_recipe_builds_and_boots(tmp_path):
 FLOPPY_BYTES = 1_474_560
 
 
+# A defconfig of its own, kernel and all: make check-slow.
+@pytest.mark.slow
 def test_floppy_image_fits_and_boots(tmp_path):
     b = Build(tmp_path / "out", IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_floppy_defconfig")

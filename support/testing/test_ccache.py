@@ -53,6 +53,8 @@ def redis_cli(port, *command):
                           capture_output=True, text=True).stdout.strip()
 
 
+# BusyBox compiled for real into a cache of its own: make check-slow.
+@pytest.mark.slow
 def test_remote_storage_fills_and_serves_a_build_with_an_empty_local_cache(tmp_path, redis, rootfs_build):
     url = f'"redis://127.0.0.1:{redis}"'
     first = cached_rootfs_build(tmp_path / "first", tmp_path / "cache-first", TR_CCACHE_REMOTE_STORAGE=url)

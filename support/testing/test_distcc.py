@@ -26,6 +26,8 @@ def distcc_rootfs_build(out, hosts, ccache_dir=None):
     return default_configuration(out, TR_PACKAGE_LINUX="n", TR_DISTCC_HOSTS=f'"{hosts}"', **ccache)
 
 
+# BusyBox compiled for real on the helper: make check-slow.
+@pytest.mark.slow
 def test_busybox_compiles_on_the_helper_to_the_same_bytes(distccd, rootfs_build, tmp_path):
     b = distcc_rootfs_build(tmp_path / "out", distccd.hosts)
     before = distccd.jobs_done()

@@ -160,6 +160,8 @@ def build_rootfs(root, patch_dir, ccache):
     return b
 
 
+# A patched BusyBox compiled twice: make check-slow.
+@pytest.mark.slow
 def test_two_checkouts_give_the_same_initramfs_and_complete_manifest(tmp_path):
     patch = tmp_path / "patches" / "busybox" / "0001-manifest-test.patch"
     patch.parent.mkdir(parents=True)
