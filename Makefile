@@ -95,6 +95,10 @@ include support/make/autotools.mk
 include support/make/package-kconfig.mk
 include support/make/package.mk
 include support/make/rootfs.mk
+include support/make/syslinux.mk
+include support/make/image-disk.mk
+include support/make/image-iso.mk
+include support/make/image-floppy.mk
 include support/make/run.mk
 include support/make/graph.mk
 endif

@@ -32,6 +32,8 @@
 #   QEMU_SSH                y when the image has the SSH server (dropbear)
 #   QEMU_SSH_HOST_KEYS      first-boot | build-time: with build-time keys,
 #                           images/known_hosts holds the server's key
+#   QEMU_BOOT               kernel | disk | iso | floppy: what --boot boots
+#                           by default (launcher/boot.sh)
 #
 # Network: QEMU user networking (no privileges needed) with a virtio NIC; the
 # guest gets 10.0.2.15 from QEMU's DHCP server, and 10.0.2.2 is the host's
@@ -110,7 +112,7 @@ usage() {
 	cat <<EOF
 Usage: board/qemu/start.sh [options] [-- extra QEMU arguments]
 
-Boots the last tinyroot build (kernel + initramfs) in QEMU, with the settings
+Boots the last tinyroot build (kernel + initramfs, or a bootable image) in QEMU, with the settings
 the build wrote to <output>/images/qemu.conf; the options override them.
 x86_64 boots with qemu-system-x86_64, aarch64 and riscv64 on QEMU's virt
 board with qemu-system-aarch64 and qemu-system-riscv64.
@@ -121,6 +123,13 @@ exits with QEMU's status.
 Options:
   --output DIR        the build's output directory: boots DIR/images
                       (default: \$O if set, else output/ in the tinyroot tree)
+  --boot WHAT         kernel (QEMU loads the kernel and the initramfs), disk
+                      (images/disk.img as a hard disk), iso (tinyroot.iso as
+                      a CD-ROM) or floppy (floppy.img as drive A:); the
+                      images boot through the PC's BIOS and syslinux, with
+                      the kernel command line the build gave them (default:
+                      the first of disk, iso, floppy the build made, else
+                      kernel; kernel with --exec, --ssh or --append)
   --serial            console on the serial port, in this terminal
                       (-serial mon:stdio, console=ttyS0 or ttyAMA0; Ctrl-A X
                       quits QEMU)
@@ -229,6 +238,8 @@ qemu_escape() {
 # The launcher's other concepts, a file each.
 # shellcheck source=launcher/arch.sh
 . "$script_dir/launcher/arch.sh"
+# shellcheck source=launcher/boot.sh
+. "$script_dir/launcher/boot.sh"
 # shellcheck source=launcher/kvm.sh
 . "$script_dir/launcher/kvm.sh"
 # shellcheck source=launcher/net.sh
@@ -239,6 +250,7 @@ qemu_escape() {
 # --- options -----------------------------------------------------------------
 
 opt_output=
+opt_boot=
 opt_console=
 opt_display=
 opt_accel=auto
@@ -261,6 +273,12 @@ extra=()
 set_option() { # name value
 	case $1 in
 	--output) opt_output=$2 ;;
+	--boot)
+		case $2 in
+		kernel | disk | iso | floppy) opt_boot=$2 ;;
+		*) usage_error "--boot: expected kernel, disk, iso or floppy, not '$2'" ;;
+		esac
+		;;
 	--display)
 		case $2 in
 		none | gtk | sdl | gtk,* | sdl,* | vnc=?*) opt_display=$2 ;;
@@ -332,13 +350,13 @@ while [ $# -gt 0 ]; do
 	--serial | --graphical | --both) opt_console=${1#--} ;;
 	--dry-run) dry_run=y ;;
 	--ssh) have_ssh=y ;;
-	--output | --display | --accel | --machine | --mem | --cpus | --append | --exec | \
+	--output | --boot | --display | --accel | --machine | --mem | --cpus | --append | --exec | \
 		--net | --forward | --guestfwd | --share | --ssh-command | --ssh-key)
 		[ $# -ge 2 ] || usage_error "$1 needs a value"
 		set_option "$1" "$2"
 		shift
 		;;
-	--output=* | --display=* | --accel=* | --machine=* | --mem=* | --cpus=* | --append=* | --exec=* | \
+	--output=* | --boot=* | --display=* | --accel=* | --machine=* | --mem=* | --cpus=* | --append=* | --exec=* | \
 		--net=* | --forward=* | --guestfwd=* | --share=* | --ssh-command=* | --ssh-key=*)
 		set_option "${1%%=*}" "${1#*=}"
 		;;
@@ -374,13 +392,14 @@ fi
 
 unset QEMU_ARCH QEMU_KERNEL QEMU_INITRD QEMU_CONSOLE QEMU_MACHINE QEMU_MEMORY QEMU_CPUS \
 	QEMU_APPEND QEMU_GRAPHICAL_CAPABLE QEMU_POWEROFF QEMU_NET QEMU_FORWARDS \
-	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_PCI_MSI QEMU_SSH QEMU_SSH_HOST_KEYS
+	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_PCI_MSI QEMU_SSH QEMU_SSH_HOST_KEYS QEMU_BOOT
 # shellcheck source=/dev/null
 . "$images/qemu.conf"
 : "${QEMU_ARCH:=x86_64}" "${QEMU_KERNEL:=bzImage}" "${QEMU_INITRD:=}" "${QEMU_CONSOLE:=serial}" "${QEMU_MACHINE:=pc}"
 : "${QEMU_MEMORY:=256}" "${QEMU_CPUS:=1}" "${QEMU_APPEND:=}" "${QEMU_GRAPHICAL_CAPABLE:=n}"
 : "${QEMU_POWEROFF:=acpi}" "${QEMU_NET:=user}" "${QEMU_FORWARDS:=}" "${QEMU_NET_CAPABLE:=n}"
 : "${QEMU_SHARE_CAPABLE:=n}" "${QEMU_PCI_MSI:=n}" "${QEMU_SSH:=n}" "${QEMU_SSH_HOST_KEYS:=first-boot}"
+: "${QEMU_BOOT:=kernel}"
 
 kernel=$images/$QEMU_KERNEL
 [ -f "$kernel" ] || die "nothing to boot: no kernel $kernel; build the images first with '$make_cmd'"
@@ -416,6 +435,25 @@ case " $machines " in
 esac
 is_count "$mem" || die "$images/qemu.conf: QEMU_MEMORY must be a number of MiB, not '$mem'"
 is_count "$cpus" || die "$images/qemu.conf: QEMU_CPUS must be a number, not '$cpus'"
+
+# What boots (launcher/boot.sh): what needs the kernel command line takes
+# the kernel path unless --boot says otherwise.
+kernel_options=()
+if [ -n "$opt_append" ]; then kernel_options+=(--append); fi
+if [ "$have_exec" = y ]; then kernel_options+=(--exec); fi
+if [ "$have_ssh" = y ]; then kernel_options+=(--ssh); fi
+if [ -n "$opt_boot" ]; then
+	boot=$opt_boot
+elif [ ${#kernel_options[@]} -gt 0 ]; then
+	boot=kernel
+else
+	boot=$QEMU_BOOT
+fi
+case $boot in
+kernel | disk | iso | floppy) ;;
+*) die "$images/qemu.conf: QEMU_BOOT must be kernel, disk, iso or floppy, not '$boot'" ;;
+esac
+boot_check "$boot" ${kernel_options[@]+"${kernel_options[@]}"}
 
 if [ "$have_exec" = y ]; then
 	if [ -n "$opt_console" ] && [ "$opt_console" != serial ]; then
@@ -458,13 +496,15 @@ fi
 # Firmware and kernel image: without a screen, qboot (microvm's own firmware
 # is qboot already); a screen keeps SeaBIOS, whose VGA BIOS sets up the text
 # mode, and boots the bzImage: the PVH entry gets no screen information, so
-# the VGA console would stay dark.
+# the VGA console would stay dark. The images boot through SeaBIOS: qboot
+# loads a kernel from QEMU, not from disks.
 firmware_args=()
 if [ "$console" != serial ]; then
 	if [ "$QEMU_KERNEL" = vmlinux ] && [ -f "$images/bzImage" ]; then
 		kernel=$images/bzImage
 	fi
-elif [ "$pc" = y ] && [ "$machine" != microvm ] && [ -n "$qemu_datadir" ] && [ -f "$qemu_datadir/qboot.rom" ]; then
+elif [ "$boot" = kernel ] && [ "$pc" = y ] && [ "$machine" != microvm ] && [ -n "$qemu_datadir" ] &&
+	[ -f "$qemu_datadir/qboot.rom" ]; then
 	firmware_args=(-bios "$qemu_datadir/qboot.rom")
 fi
 
@@ -651,11 +691,16 @@ qemu=("$qemu_bin" -accel "$accel" -M "$machine_arg" ${cpu_args[@]+"${cpu_args[@]
 if [ "$machine" = microvm ] && [ "$accel" = tcg ]; then
 	qemu+=(-icount "shift=auto,sleep=off")
 fi
-qemu+=(${firmware_args[@]+"${firmware_args[@]}"} -kernel "$kernel")
-if [ -n "$initrd" ]; then
-	qemu+=(-initrd "$initrd")
+if [ "$boot" = kernel ]; then
+	qemu+=(${firmware_args[@]+"${firmware_args[@]}"} -kernel "$kernel")
+	if [ -n "$initrd" ]; then
+		qemu+=(-initrd "$initrd")
+	fi
+	qemu+=(-append "$cmdline")
+else
+	boot_firmware_args "$boot"
+	qemu+=("${boot_args[@]}")
 fi
-qemu+=(-append "$cmdline")
 qemu+=(-no-reboot -device "$pvpanic_device" -action panic=exit-failure -d guest_errors -D "$qemu_log" -nodefaults)
 if [ "$have_exec" = y ] && [ "$pc" = y ]; then
 	qemu+=(-device "isa-debug-exit,iobase=$debug_exit_port,iosize=1")

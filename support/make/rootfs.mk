@@ -4,7 +4,8 @@
 # from the install directories of the enabled packages (in dependency
 # order), then the overlays, then the post-build script: a package that is
 # deselected or rebuilt differently leaves nothing stale behind.
-# $(O)/images gets the packages' images and the initramfs.
+# $(O)/images gets the packages' images and the initramfs, then the
+# bootable images the configuration chose (image-*.mk, after this file).
 
 ROOTFS_DIR := $(BUILD_DIR)/rootfs
 TARGET_DIR_FINAL := $(O)/target
@@ -78,6 +79,7 @@ QEMU_CPUS=$(TR_QEMU_CPUS)
 QEMU_APPEND='$(subst ','\'',$(strip $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND))))'
 QEMU_NET=$(if $(TR_QEMU_NET_USER),user)$(if $(TR_QEMU_NET_RESTRICTED),restricted)$(if $(TR_QEMU_NET_NONE),none)
 QEMU_FORWARDS='$(subst ','\'',$(strip $(call qstrip,$(TR_QEMU_FORWARDS))))'
+QEMU_BOOT=$(or $(firstword $(BOOT_IMAGES)),kernel)
 endef
 
 # The kernel must unpack the initramfs.
@@ -111,12 +113,13 @@ mkdir -p $(IMAGES_DIR).tmp
 $(foreach p,$(ROOTFS_PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DIR).tmp/$(newline))
 find $(TARGET_DIR_FINAL) -newermt @$(SOURCE_DATE_EPOCH) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(embedded-initramfs-cmds),$(cpio-cmds))
-$(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildcard $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/images/*.qemu.conf)) \
+$(foreach i,$(BOOT_IMAGES),$(image-$(i)-cmds)$(newline))$(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildcard $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/images/*.qemu.conf)) \
 	>$(IMAGES_DIR).tmp/qemu.conf
 rm -f $(IMAGES_DIR).tmp/*.qemu.conf
 $(TOPDIR)/support/scripts/write-manifest --tree $(TOPDIR) $(if $(TR_EXTERNAL),--external $(TR_EXTERNAL)) \
-	$(foreach t,$(TARGET_CC) ld $(MAKE) $(HOST_TOOLS) $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),,cpio \
-		$(filter-out cat,$(firstword $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION))))),--tool $(t)) \
+	$(foreach t,$(call uniq,$(TARGET_CC) ld $(MAKE) $(HOST_TOOLS) $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),,cpio \
+		$(filter-out cat,$(firstword $(ROOTFS_CPIO_COMPRESS.$(ROOTFS_CPIO_COMPRESSION)))))),--tool $(t)) \
+	$(foreach f,$(call uniq,$(BOOT_LOADER_FILES)),--boot-file $(f)) \
 	$(foreach p,$(PACKAGES),$(p) $($(call uppercase,$(p))_VERSION) $($(call uppercase,$(p))_DIR)) \
 	>$(IMAGES_DIR).tmp/manifest.json
 rm -rf $(IMAGES_DIR)

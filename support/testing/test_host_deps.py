@@ -83,3 +83,22 @@ def test_host_check_advises_the_command_as_it_is(tmp_path):
     assert result.returncode != 0
     advice = re.search(r"install them with: (\S+)", result.stdout)
     assert advice and advice[1].endswith("support/scripts/install-host-deps"), result.stdout
+
+
+def test_host_check_names_image_tools_and_bootloader_files_with_their_packages(tmp_path):
+    """What the bootable images need (syslinux.mk, image-*.mk): tools and
+    files, each named with the Debian package to install, and each of
+    those packages in install-host-deps' list."""
+    path, _ = fake_bin(tmp_path, with_sudo=False)
+    wanted = {"mkfs.fat": "dosfstools", "mcopy": "mtools", "sfdisk": "fdisk", "syslinux": "syslinux",
+              "xorriso": "xorriso", "/usr/lib/ISOLINUX/not-here.bin": "isolinux",
+              "/usr/lib/syslinux/modules/bios/not-here.c32": "syslinux-common"}
+    result = subprocess.run(["/bin/sh", str(TOPDIR / "support/scripts/check-host-deps"), "kconfig", *wanted],
+                            env=dict(os.environ, PATH=path), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert result.returncode != 0
+    installed = INSTALL.read_text().split()
+    for tool, package in wanted.items():
+        named = tool if tool == package else f"{tool} (Debian package {package})"
+        assert named in result.stdout, (named, result.stdout)
+        assert package in installed, package

@@ -1,0 +1,64 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # its variables are start.sh's
+# Sourced by board/qemu/start.sh: --boot, what QEMU boots.
+#   kernel  QEMU loads the kernel and the initramfs itself (-kernel,
+#           -initrd, -append): the fastest, and the only path where
+#           start.sh chooses the kernel command line (--append, --exec,
+#           --ssh)
+#   disk    images/disk.img as the first hard disk (IDE on pc, AHCI on
+#           q35), through the PC's BIOS (SeaBIOS) and syslinux
+#   iso     images/tinyroot.iso as a CD-ROM, through SeaBIOS and isolinux
+#   floppy  images/floppy.img as drive A:, through SeaBIOS and syslinux
+# On the firmware paths the bootloader reads the kernel command line the
+# build wrote into its configuration; the images are opened with
+# snapshot=on or read-only, so what the VM writes never changes the built
+# file. The default is qemu.conf's QEMU_BOOT: the first image the
+# configuration built (disk, iso, floppy), else the kernel.
+
+# The image file of a firmware path, and its entry in the menu.
+boot_image_of() {
+	case $1 in
+	disk) echo disk.img ;;
+	iso) echo tinyroot.iso ;;
+	floppy) echo floppy.img ;;
+	esac
+}
+boot_menu_entry_of() {
+	case $1 in
+	disk) echo "Disk image (TR_IMAGE_DISK)" ;;
+	iso) echo "ISO image (TR_IMAGE_ISO)" ;;
+	floppy) echo "Floppy image (TR_IMAGE_FLOPPY)" ;;
+	esac
+}
+
+# boot_check BOOT KERNEL_OPTION...: refuses what that path cannot do,
+# before QEMU starts; KERNEL_OPTIONs are the options given that need the
+# kernel command line.
+boot_check() {
+	local boot=$1 image
+	shift
+	[ "$boot" != kernel ] || return 0
+	image=$(boot_image_of "$boot")
+	[ "$pc" = y ] || usage_error "--boot $boot: the $QEMU_ARCH virt board boots the kernel directly: use --boot kernel"
+	[ -f "$images/$image" ] ||
+		die "--boot $boot: no $images/$image: turn on Filesystem images → $(boot_menu_entry_of "$boot") in '$make_cmd menuconfig' and build with '$make_cmd'"
+	if [ "$machine" = microvm ]; then
+		usage_error "--boot $boot: microvm has no firmware disk, CD-ROM or floppy boot: use --machine pc or q35"
+	fi
+	if [ "$boot" = floppy ] && [ "$machine" = q35 ]; then
+		usage_error "--boot floppy: q35 has no floppy controller: use --machine pc"
+	fi
+	if [ $# -gt 0 ]; then
+		usage_error "--boot $boot: $1 needs the kernel command line, and $image's bootloader reads it from the image: use --boot kernel"
+	fi
+}
+
+# The QEMU arguments that boot (boot_args), the kernel path's aside.
+boot_firmware_args() {
+	local file
+	file=$(qemu_escape "$images/$(boot_image_of "$1")")
+	case $1 in
+	disk) boot_args=(-drive "file=$file,format=raw,if=ide,snapshot=on" -boot order=c) ;;
+	iso) boot_args=(-drive "file=$file,format=raw,if=ide,media=cdrom,readonly=on" -boot order=d) ;;
+	floppy) boot_args=(-drive "file=$file,format=raw,if=floppy,snapshot=on" -boot order=a) ;;
+	esac
+}

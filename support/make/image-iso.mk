@@ -1,0 +1,32 @@
+# tinyroot.iso (Filesystem images → ISO image): an ISO 9660 image that
+# isolinux boots from a CD (El Torito, no emulation), and, hybrid, from a
+# disk or USB stick too: isolinux's own MBR (isohdpfx.bin) in its first
+# sector finds isolinux.bin through the boot information table. xorriso
+# takes the volume's dates from SOURCE_DATE_EPOCH, but each file's from
+# the file: the staged files get SOURCE_DATE_EPOCH's, and -r gives them
+# owner root and the same modes on every build.
+
+ISO_IMAGE_STAGING := $(ROOTFS_DIR)/iso
+
+ifeq ($(TR_IMAGE_ISO),y)
+BOOT_IMAGES += iso
+HOST_TOOLS += xorriso
+BOOT_LOADER_FILES += $(ISOLINUX_BIN) $(ISOLINUX_HYBRID_MBR) $(SYSLINUX_LDLINUX)
+endif
+
+$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-iso.mk \
+	$(wildcard $(call kconfig-symbol-file,TR_IMAGE_ISO))
+
+# isolinux.bin is copied: -boot-info-table writes into it.
+define image-iso-cmds
+$(write-syslinux-cfg)rm -rf $(ISO_IMAGE_STAGING)
+mkdir -p $(ISO_IMAGE_STAGING)/isolinux
+cp $(ISOLINUX_BIN) $(SYSLINUX_LDLINUX) $(ISO_IMAGE_STAGING)/isolinux/
+cp $(SYSLINUX_CFG) $(ISO_IMAGE_STAGING)/isolinux/isolinux.cfg
+cp $(BOOT_FILES) $(ISO_IMAGE_STAGING)/
+find $(ISO_IMAGE_STAGING) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
+xorriso -as mkisofs -quiet -o $(IMAGES_DIR).tmp/tinyroot.iso -r -V TINYROOT \
+	-isohybrid-mbr $(ISOLINUX_HYBRID_MBR) -c isolinux/boot.cat \
+	-b isolinux/isolinux.bin -no-emul-boot -boot-load-size 4 -boot-info-table $(ISO_IMAGE_STAGING)
+rm -rf $(ISO_IMAGE_STAGING)
+endef

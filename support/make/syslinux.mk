@@ -1,0 +1,59 @@
+# The BIOS bootloader of the bootable images (image-disk.mk, image-iso.mk,
+# image-floppy.mk): syslinux on FAT, isolinux on ISO 9660. It loads the
+# kernel and the initramfs through the BIOS, so the kernel needs no disk
+# driver while its root is the initramfs.
+#
+# From Debian's binary packages, as host tools, not built from source:
+# upstream's last release (6.03, 2014) needs nasm and patches to build with
+# today's gcc and binutils (Debian carries them), and its installer is what
+# writes the boot sector anyway. The manifest records each file it takes
+# with its sha256 and its Debian package's version.
+
+SYSLINUX_LDLINUX := /usr/lib/syslinux/modules/bios/ldlinux.c32
+SYSLINUX_MBR := /usr/lib/syslinux/mbr/mbr.bin
+ISOLINUX_BIN := /usr/lib/ISOLINUX/isolinux.bin
+ISOLINUX_HYBRID_MBR := /usr/lib/ISOLINUX/isohdpfx.bin
+
+# The FAT volume id and the disk signature ("tiny" in ASCII): fixed, so
+# that every build makes the same bytes.
+BOOT_VOLUME_ID := 74696e79
+
+# The images this configuration builds (each file adds its own).
+BOOT_IMAGES :=
+
+# The kernel command line the bootloader passes: the console the
+# configuration chose (the serial port, the screen or both), quiet, the
+# configuration's own arguments. start.sh's --append cannot reach it.
+BOOT_CONSOLE := $(if $(TR_CONSOLE_SERIAL),console=ttyS0)$(if $(TR_CONSOLE_GRAPHICAL),console=tty0)$(if \
+	$(TR_CONSOLE_BOTH),console=tty0 console=ttyS0)
+BOOT_CMDLINE := $(strip $(BOOT_CONSOLE) $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND)))
+
+# syslinux.cfg (isolinux.cfg on the ISO): no menu, no prompt, the one
+# entry at once; its messages on the first serial port as well as on the
+# screen. Paths are from the root of the filesystem it boots from.
+define syslinux-cfg
+SERIAL 0 115200
+DEFAULT tinyroot
+PROMPT 0
+LABEL tinyroot
+  KERNEL /$(LINUX_IMAGE_TARGET)
+$(if $(ROOTFS_CPIO),  INITRD /$(ROOTFS_CPIO)
+)  APPEND $(BOOT_CMDLINE)
+endef
+SYSLINUX_CFG := $(ROOTFS_DIR)/syslinux.cfg
+
+# What the bootloader boots, in the images directory being assembled.
+BOOT_FILES = $(IMAGES_DIR).tmp/$(LINUX_IMAGE_TARGET) $(if $(ROOTFS_CPIO),$(IMAGES_DIR).tmp/$(ROOTFS_CPIO))
+
+# The file, written when an image's commands are expanded (in the images
+# step's recipe), under the root filesystem's build directory.
+write-syslinux-cfg = $(file >$(SYSLINUX_CFG),$(syslinux-cfg))
+
+# $(call fat-boot-files,MTOOLS_IMAGE,IMAGE_NAME,FIX): syslinux.cfg, the
+# kernel and the initramfs onto a FAT filesystem that syslinux is already
+# installed on, once fat-fits has checked they fit (else its one line names
+# the sizes and FIX). MTOOLS_IMAGE may hold an offset: disk.img@@1048576.
+define fat-boot-files
+$(write-syslinux-cfg)$(TOPDIR)/support/scripts/fat-fits $(1) $(2) "$(3)" $(SYSLINUX_CFG) $(BOOT_FILES)
+mcopy -i $(1) $(SYSLINUX_CFG) $(BOOT_FILES) ::
+endef

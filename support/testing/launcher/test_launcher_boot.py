@@ -1,0 +1,86 @@
+"""start.sh --boot: the bootable images through the firmware instead of
+-kernel, on a fake images directory (--dry-run), and what each path
+refuses. test_bootable_images.py boots real images."""
+import pytest
+
+from test_launcher import dry_run, error_line, option, run, write_images
+
+PATHS = [
+    ("disk", "disk.img", "if=ide,snapshot=on", "order=c"),
+    ("iso", "tinyroot.iso", "if=ide,media=cdrom,readonly=on", "order=d"),
+    ("floppy", "floppy.img", "if=floppy,snapshot=on", "order=a"),
+]
+
+
+def with_image(tmp_path, name, **conf):
+    out = write_images(tmp_path / "out", **conf)
+    (out / "images" / name).write_bytes(b"")
+    return out
+
+
+@pytest.mark.parametrize("boot, image, drive, order", PATHS)
+def test_image_boots_through_the_bios(tmp_path, boot, image, drive, order):
+    out = with_image(tmp_path, image)
+    argv = dry_run(out, "--boot", boot)
+    # SeaBIOS (no -bios: qboot loads no disk) and the image's own command line
+    assert "-kernel" not in argv and "-initrd" not in argv and "-append" not in argv and "-bios" not in argv
+    assert option(argv, "-drive") == [f"file={out}/images/{image},format=raw,{drive}"]
+    assert option(argv, "-boot") == [order]
+    assert option(argv, "-device")[0] == "pvpanic"
+
+
+@pytest.mark.parametrize("boot, image, drive, order", PATHS)
+def test_default_is_qemu_conf_boot_and_exec_takes_the_kernel(tmp_path, boot, image, drive, order):
+    out = with_image(tmp_path, image, QEMU_BOOT=boot)
+    assert option(dry_run(out), "-boot") == [order]
+    for args in (["--exec", "true"], ["--append", "foo"]):
+        assert "-kernel" in dry_run(out, *args)
+    assert option(dry_run(out, "--boot=kernel"), "-kernel")
+
+
+def test_without_qemu_boot_the_kernel_boots(tmp_path):
+    out = with_image(tmp_path, "disk.img", QEMU_BOOT=None)
+    assert "-kernel" in dry_run(out)
+
+
+@pytest.mark.parametrize("boot, image, drive, order", PATHS)
+def test_missing_image_names_the_menu_entry(tmp_path, boot, image, drive, order):
+    out = write_images(tmp_path / "out")
+    line = error_line(run("--output", out, "--boot", boot))
+    assert f"no {out}/images/{image}" in line and "TR_IMAGE_" in line and "menuconfig" in line, line
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--exec", "true"], "--exec"),
+    (["--append", "foo"], "--append"),
+    (["--machine", "microvm"], "microvm"),
+])
+def test_what_a_firmware_path_cannot_do_is_refused(tmp_path, args, named):
+    out = with_image(tmp_path, "tinyroot.iso")
+    result = run("--output", out, "--boot", "iso", *args)
+    assert result.returncode == 2
+    line = error_line(result)
+    assert line.startswith("start.sh: --boot iso: ") and named in line, line
+
+
+def test_floppy_needs_the_pc(tmp_path):
+    out = with_image(tmp_path, "floppy.img")
+    assert "q35 has no floppy controller" in error_line(run("--output", out, "--boot", "floppy", "--machine", "q35"))
+    assert option(dry_run(out, "--boot", "floppy", "--machine", "pc"), "-M") == ["pc"]
+
+
+def test_virt_boards_boot_the_kernel_only(tmp_path):
+    out = with_image(tmp_path, "disk.img", QEMU_ARCH="riscv64", QEMU_KERNEL="Image", QEMU_MACHINE="virt")
+    assert "boots the kernel directly" in error_line(run("--output", out, "--boot", "disk"))
+
+
+@pytest.mark.parametrize("value", ["usb", ""])
+def test_bad_boot_values(tmp_path, value):
+    out = with_image(tmp_path, "disk.img")
+    result = run("--output", out, "--boot", value)
+    assert result.returncode == 2 and "--boot: expected kernel, disk, iso or floppy" in error_line(result)
+
+
+def test_bad_qemu_conf_boot(tmp_path):
+    out = with_image(tmp_path, "disk.img", QEMU_BOOT="usb")
+    assert "QEMU_BOOT must be kernel, disk, iso or floppy, not 'usb'" in error_line(run("--output", out))

@@ -1,0 +1,158 @@
+"""Booting like hardware: disk.img and tinyroot.iso, made from the
+session's default build (only its images step runs again), booted through
+QEMU's BIOS and syslinux with no -kernel; the ISO as a CD-ROM and, hybrid,
+as a hard disk; the same bytes from the build in another checkout; a
+floppy too small for the default kernel refused with the sizes. The floppy
+defconfig's own floppy.img boots in test_boot.py (make check-slow: a kernel
+of its own)."""
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import TOPDIR, images_differ
+from test_packages import steps_run
+from vm import VM
+
+START = str(TOPDIR / "board/qemu/start.sh")
+IMAGES = {"TR_IMAGE_DISK": "y", "TR_IMAGE_ISO": "y"}
+NO_IMAGES = {name: "n" for name in IMAGES}
+
+
+def boot_argv(out, *args):
+    return [START, "--output", str(out), "--accel", "tcg", "--net", "none", *args]
+
+
+@pytest.fixture(scope="module")
+def disk_and_iso(default_image):
+    """The default build with the disk defconfig's images, put back after."""
+    before = {p.name: p.read_bytes() for p in (default_image.out / "images").iterdir()}
+    try:
+        default_image.set_config(**IMAGES)
+        ran = steps_run(default_image.make().stdout)
+        assert ran == {("rootfs", "Packing")}, ran
+        yield default_image
+    finally:
+        default_image.set_config(**NO_IMAGES)
+        default_image.make()
+    after = {p.name: p.read_bytes() for p in (default_image.out / "images").iterdir()}
+    assert after == before
+
+
+def boots_through_the_bootloader(argv):
+    """Boots argv to a shell; the kernel's command line and PID 1 say what
+    booted it; then a poweroff must end QEMU with 0."""
+    vm = VM(argv)
+    try:
+        vm.wait_for_shell(timeout=120)
+        cmdline, _ = vm.run("cat /proc/cmdline")
+        # syslinux names the kernel it loaded; QEMU's -kernel does not.
+        assert cmdline.startswith("BOOT_IMAGE=/bzImage "), cmdline
+        assert "initrd=/rootfs.cpio.lz4" in cmdline, cmdline
+        assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+        return vm.output
+    finally:
+        vm.kill()
+
+
+@pytest.mark.parametrize("boot, machine, banner", [
+    ("disk", "pc", "SYSLINUX 6.04"),
+    ("disk", "q35", "SYSLINUX 6.04"),
+    ("iso", "pc", "ISOLINUX 6.04"),
+    ("iso", "q35", "ISOLINUX 6.04"),
+])
+def test_image_boots_through_the_bios_without_kernel(disk_and_iso, boot, machine, banner):
+    argv = boot_argv(disk_and_iso.out, "--boot", boot, "--machine", machine)
+    qemu = subprocess.run(argv + ["--dry-run"], text=True, check=True, stdout=subprocess.PIPE).stdout.splitlines()
+    assert "-kernel" not in qemu and "-bios" not in qemu, qemu
+    assert banner in boots_through_the_bootloader(argv)
+
+
+def test_disk_is_what_the_disk_defconfig_boots_by_default(disk_and_iso):
+    assert disk_and_iso.qemu_conf()["QEMU_BOOT"] == "disk"
+    qemu = subprocess.run(boot_argv(disk_and_iso.out, "--dry-run"), text=True, check=True,
+                          stdout=subprocess.PIPE).stdout.splitlines()
+    assert "-kernel" not in qemu and any(a.startswith("file=") and "disk.img" in a for a in qemu), qemu
+    # --exec needs the kernel command line: the direct kernel path.
+    status = subprocess.run(boot_argv(disk_and_iso.out, "--exec", "exit 3"), stdout=subprocess.PIPE,
+                            timeout=120).returncode
+    assert status == 3
+
+
+def test_iso_is_hybrid_and_boots_as_a_hard_disk(disk_and_iso, tmp_path):
+    """The ISO's own bytes as the hard disk (as on a USB stick)."""
+    images = tmp_path / "out" / "images"
+    shutil.copytree(disk_and_iso.out / "images", images)
+    shutil.copy(images / "tinyroot.iso", images / "disk.img")
+    assert "ISOLINUX 6.04" in boots_through_the_bootloader(boot_argv(tmp_path / "out", "--boot", "disk"))
+
+
+def test_disk_image_layout(disk_and_iso):
+    """An MBR with one bootable FAT16 partition from 1 MiB to the end of
+    the configured size, with a fixed signature."""
+    disk = disk_and_iso.out / "images" / "disk.img"
+    assert disk.stat().st_size == 32 * 1024 * 1024
+    table = json.loads(subprocess.run(["sfdisk", "--json", str(disk)], text=True, check=True,
+                                      stdout=subprocess.PIPE).stdout)["partitiontable"]
+    assert table["label"] == "dos" and table["id"] == "0x74696e79"
+    [partition] = table["partitions"]
+    assert (partition["start"], partition["size"], partition["type"], partition.get("bootable")) \
+        == (2048, 32 * 2048 - 2048, "e", True)
+    listing = subprocess.run(["mdir", "-i", f"{disk}@@1M", "-a", "-b", "::"], text=True, check=True,
+                             stdout=subprocess.PIPE).stdout.split()
+    assert sorted(listing) == ["::/bzImage", "::/ldlinux.c32", "::/ldlinux.sys", "::/rootfs.cpio.lz4",
+                               "::/syslinux.cfg"]
+
+
+def test_manifest_names_the_bootloader_files_and_their_debian_version(disk_and_iso):
+    manifest = json.loads((disk_and_iso.out / "images" / "manifest.json").read_text())
+    files = {f["file"]: f for f in manifest["bootloader"]}
+    assert set(files) == {"/usr/lib/syslinux/mbr/mbr.bin", "/usr/lib/syslinux/modules/bios/ldlinux.c32",
+                          "/usr/lib/ISOLINUX/isolinux.bin", "/usr/lib/ISOLINUX/isohdpfx.bin"}
+    for path, entry in files.items():
+        digest = subprocess.run(["sha256sum", path], text=True, check=True, stdout=subprocess.PIPE).stdout.split()[0]
+        assert entry["sha256"] == digest
+        version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", entry["debian_package"]], text=True,
+                                 check=True, stdout=subprocess.PIPE).stdout
+        assert entry["version"] == version and version.startswith("3:6.04"), entry
+    tools = {t["name"] for t in manifest["tools"]}
+    assert {"sfdisk", "mkfs.fat", "mcopy", "syslinux", "xorriso"} <= tools
+
+
+def test_images_are_the_same_bytes_from_another_checkout(disk_and_iso, elsewhere_build):
+    """Another checkout, umask, locale and timezone (conftest's
+    build_elsewhere): only its images step runs again for the images."""
+    other = elsewhere_build.build
+    try:
+        other.set_config(**IMAGES)
+        other.make()
+        images = other.out / "images"
+        assert images_differ(disk_and_iso.out / "images", images) == []
+        assert (images / "disk.img").is_file() and (images / "tinyroot.iso").is_file()
+    finally:
+        other.set_config(**NO_IMAGES)
+        other.make()
+
+
+def test_floppy_too_small_names_the_sizes_and_keeps_the_images(default_image):
+    """The default kernel and initramfs do not fit a floppy: the build stops
+    in one line with the sizes, and leaves the images as they were, with no
+    stamp that would call the next build done."""
+    images = default_image.out / "images"
+    before = sorted(p.name for p in images.iterdir())
+    try:
+        default_image.set_config(TR_IMAGE_FLOPPY="y")
+        for _ in range(2):
+            result = default_image.make(check=False)
+            assert result.returncode != 0
+            [line] = [text for text in result.stdout.splitlines() if "floppy.img" in text and "need" in text]
+            kernel = (images / "bzImage").stat().st_size
+            assert line.startswith("tinyroot: floppy.img: syslinux.cfg (") and f"bzImage ({kernel} bytes)" in line, line
+            assert "are free beside the bootloader" in line and "qemu_x86_64_floppy_defconfig" in line, line
+            assert sorted(p.name for p in images.iterdir()) == before
+    finally:
+        default_image.set_config(TR_IMAGE_FLOPPY="n")
+        default_image.make()
