@@ -18,7 +18,8 @@ HOST_TOOLS += sfdisk mkfs.fat mcopy syslinux
 BOOT_LOADER_FILES += $(SYSLINUX_MBR) $(SYSLINUX_LDLINUX)
 endif
 
-$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-disk.mk \
+# (the bootloader files too: a new syslinux package makes the image again)
+$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-disk.mk $(wildcard $(BOOT_LOADER_FILES)) \
 	$(wildcard $(foreach s,TR_IMAGE_DISK TR_IMAGE_DISK_SIZE,$(call kconfig-symbol-file,$(s))))
 
 define image-disk-cmds

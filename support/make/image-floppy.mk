@@ -14,7 +14,8 @@ HOST_TOOLS += mkfs.fat mcopy syslinux
 BOOT_LOADER_FILES += $(SYSLINUX_LDLINUX)
 endif
 
-$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-floppy.mk \
+# (the bootloader files too: a new syslinux package makes the image again)
+$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-floppy.mk $(wildcard $(BOOT_LOADER_FILES)) \
 	$(wildcard $(call kconfig-symbol-file,TR_IMAGE_FLOPPY))
 
 define image-floppy-cmds

@@ -14,7 +14,8 @@ HOST_TOOLS += xorriso
 BOOT_LOADER_FILES += $(ISOLINUX_BIN) $(ISOLINUX_HYBRID_MBR) $(SYSLINUX_LDLINUX)
 endif
 
-$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-iso.mk \
+# (the bootloader files too: a new syslinux package makes the image again)
+$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-iso.mk $(wildcard $(BOOT_LOADER_FILES)) \
 	$(wildcard $(call kconfig-symbol-file,TR_IMAGE_ISO))
 
 # isolinux.bin is copied: -boot-info-table writes into it.

@@ -18,8 +18,11 @@ ISOLINUX_HYBRID_MBR := /usr/lib/ISOLINUX/isohdpfx.bin
 # that every build makes the same bytes.
 BOOT_VOLUME_ID := 74696e79
 
-# The images this configuration builds (each file adds its own).
+# The images this configuration builds, and the bootloader files they
+# take from the host (each image file adds its own).
 BOOT_IMAGES :=
+BOOT_LOADER_FILES :=
+$(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/syslinux.mk
 
 # The kernel command line the bootloader passes: the console the
 # configuration chose (the serial port, the screen or both), quiet, the
