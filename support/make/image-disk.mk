@@ -10,7 +10,10 @@
 # every build.
 
 DISK_IMAGE_START_SECTOR := 2048
-DISK_IMAGE_START_BYTES := $(shell echo $$(($(DISK_IMAGE_START_SECTOR) * 512)))
+# (2048 sectors of 512 bytes: mtools and syslinux take the offset in bytes)
+DISK_IMAGE_START_BYTES := 1048576
+DISK_IMAGE_FIX = raise Filesystem images → Disk image size (TR_IMAGE_DISK_SIZE: now $(TR_IMAGE_DISK_SIZE) MiB) \
+	in 'make menuconfig'
 
 ifeq ($(TR_IMAGE_DISK),y)
 BOOT_IMAGES += disk
@@ -30,6 +33,5 @@ mkfs.fat --offset $(DISK_IMAGE_START_SECTOR) -F 16 --invariant -i $(BOOT_VOLUME_
 	$(IMAGES_DIR).tmp/disk.img $$(( ($(TR_IMAGE_DISK_SIZE) - 1) * 1024 ))
 syslinux --offset $(DISK_IMAGE_START_BYTES) --install $(IMAGES_DIR).tmp/disk.img
 dd if=$(SYSLINUX_MBR) of=$(IMAGES_DIR).tmp/disk.img bs=440 count=1 conv=notrunc status=none
-$(call fat-boot-files,$(IMAGES_DIR).tmp/disk.img@@$(DISK_IMAGE_START_BYTES),disk.img,raise Filesystem images → \
-	Disk image size (TR_IMAGE_DISK_SIZE: now $(TR_IMAGE_DISK_SIZE) MiB) in 'make menuconfig')
+$(call fat-boot-files,$(IMAGES_DIR).tmp/disk.img@@$(DISK_IMAGE_START_BYTES),disk.img,$(DISK_IMAGE_FIX))
 endef

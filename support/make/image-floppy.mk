@@ -7,6 +7,8 @@
 # stops the build with the sizes otherwise.
 
 FLOPPY_IMAGE_KIB := 1440
+FLOPPY_IMAGE_FIX := make the kernel or the initramfs smaller (qemu_x86_64_floppy_defconfig shows how) \
+	or turn off Filesystem images → Floppy image
 
 ifeq ($(TR_IMAGE_FLOPPY),y)
 BOOT_IMAGES += floppy
@@ -21,5 +23,5 @@ $(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-floppy.mk $(wildcard $
 define image-floppy-cmds
 mkfs.fat -C -F 12 --invariant -i $(BOOT_VOLUME_ID) -n TINYROOT $(IMAGES_DIR).tmp/floppy.img $(FLOPPY_IMAGE_KIB)
 syslinux --install $(IMAGES_DIR).tmp/floppy.img
-$(call fat-boot-files,$(IMAGES_DIR).tmp/floppy.img,floppy.img,make the kernel or the initramfs smaller (qemu_x86_64_floppy_defconfig shows how) or turn off Filesystem images → Floppy image)
+$(call fat-boot-files,$(IMAGES_DIR).tmp/floppy.img,floppy.img,$(FLOPPY_IMAGE_FIX))
 endef
