@@ -3,7 +3,8 @@
 # e.g. PYTEST_ARGS='-k download -x'.
 # check-slow runs the slow ones too (the tutorial's defconfig kernel, the
 # reproducibility build compiled without the compiler cache, the floppy
-# defconfig, and the builds that compile BusyBox for real: remote ccache
+# defconfig, the initramfs built into the default kernel (relinked twice),
+# and the builds that compile BusyBox for real: remote ccache
 # storage, distcc, two manifests from two checkouts).
 .PHONY: check check-slow
 check:

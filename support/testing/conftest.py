@@ -98,6 +98,13 @@ class Build:
             raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}")
         return result
 
+    def make_all(self, **kwargs):
+        """The whole build, its packages side by side (make -jN, N the
+        machine's cores), as a user builds: a package's single-threaded
+        steps (extracting, configuring, linking) then overlap another's
+        compilation. The session's shared builds are made so."""
+        return self.make(f"-j{os.cpu_count()}", **kwargs)
+
     def config(self):
         """The .config as a dict: SYMBOL -> value (n for "is not set")."""
         values = {}
@@ -280,7 +287,7 @@ def default_image(tmp_path_factory):
     compiler cache. Tests that change its configuration put it back."""
     b = Build(session_build_dir(tmp_path_factory, "default"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_defconfig")
-    b.make()
+    b.make_all()
     return b
 
 
@@ -291,7 +298,7 @@ def graphical_image(tmp_path_factory):
     default's."""
     b = Build(session_build_dir(tmp_path_factory, "graphical"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_graphical_defconfig")
-    b.make()
+    b.make_all()
     return b
 
 
@@ -352,7 +359,7 @@ def build_elsewhere(dest, ccache):
     old_umask = os.umask(0o002)
     try:
         other.make("qemu_x86_64_defconfig", cwd=checkout, env=env)
-        other.make(cwd=checkout, env=env)
+        other.make_all(cwd=checkout, env=env)
     finally:
         os.umask(old_umask)
     return other
@@ -380,5 +387,5 @@ def rootfs_build(tmp_path_factory):
     initramfs: they boot with the default image's kernel. Through the
     session's compiler cache, as its variants recompile BusyBox."""
     b = default_configuration(session_build_dir(tmp_path_factory, "rootfs"), ccache=True, TR_PACKAGE_LINUX="n")
-    b.make()
+    b.make_all()
     return b

@@ -21,7 +21,7 @@ ARCHES = ("aarch64", "riscv64")
 def arch_build(tmp_path_factory, arch):
     b = Build(session_build_dir(tmp_path_factory, arch), IMAGE_DL_DIR, ccache=True)
     b.make(f"qemu_{arch}_virt_defconfig")
-    b.make()
+    b.make_all()
     return b
 
 

@@ -277,6 +277,9 @@ def test_floppy_image_fits_and_boots(tmp_path):
     assert floppy.read_bytes() == first
 
 
+# The default kernel configured and relinked twice (on, then off again):
+# about four minutes of make check's time, so make check-slow.
+@pytest.mark.slow
 def test_initramfs_built_into_the_kernel(default_image, tmp_path):
     """One file to boot: the root filesystem inside the kernel, /dev/console
     from the kernel's gen_init_cpio list; a change of the root filesystem

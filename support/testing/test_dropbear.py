@@ -44,7 +44,7 @@ def dropbear_build(tmp_path_factory, user_key):
     b.set_config(TR_PACKAGE_LINUX="n", TR_TOOLCHAIN_GLIBC="y", TR_STATIC="y", TR_PACKAGE_DROPBEAR="y",
                  TR_PACKAGE_DROPBEAR_FIRST_BOOT_KEYS="y",
                  TR_PACKAGE_DROPBEAR_AUTHORIZED_KEYS=f'"{user_key}.pub"')
-    b.make()
+    b.make_all()
     return b
 
 

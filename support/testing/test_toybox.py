@@ -18,7 +18,7 @@ def toybox_build(out, **symbols):
     b = Build(out, IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_toybox_defconfig")
     b.set_config(TR_PACKAGE_LINUX="n", **symbols)
-    b.make()
+    b.make_all()
     return b
 
 
