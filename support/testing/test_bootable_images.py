@@ -126,15 +126,16 @@ def test_images_are_the_same_bytes_from_another_checkout(disk_and_iso, elsewhere
     """Another checkout, umask, locale and timezone (conftest's
     build_elsewhere): only its images step runs again for the images."""
     other = elsewhere_build.build
+    checkout = other.out.parent / "checkout"
     try:
         other.set_config(**IMAGES)
-        other.make()
+        assert steps_run(other.make(cwd=checkout).stdout) == {("rootfs", "Packing")}
         images = other.out / "images"
         assert images_differ(disk_and_iso.out / "images", images) == []
         assert (images / "disk.img").is_file() and (images / "tinyroot.iso").is_file()
     finally:
         other.set_config(**NO_IMAGES)
-        other.make()
+        other.make(cwd=checkout)
 
 
 def test_floppy_too_small_names_the_sizes_and_keeps_the_images(default_image):
