@@ -20,6 +20,7 @@ def figures(boot=0.6, total=1_400_000):
         "default": {"cold_build": 100.0, "noop_make": 0.1, "init_edit_rebuild": 0.5,
                     "compression_switch_rebuild": 0.8, "boot_prompt": prompt, "accel": "tcg",
                     "boot_prompt_microvm": prompt, "exec_true": dict(prompt, median=0.7),
+                    "boot_firmware": {"disk": dict(prompt, median=2.5, max=2.8), "iso": dict(prompt, median=1.9)},
                     "boot_anatomy": anatomy,
                     "exec_anatomy": {"milestones": {"kernel starts": 0.12, "Run /init": 0.45,
                                                     "exit status line": 0.6, "launcher's exit": 0.65}},
@@ -35,7 +36,7 @@ def figures(boot=0.6, total=1_400_000):
                     "sizes": {"kernel": 4000, "initramfs": 5, "total": 4005, "busybox": 2, "toybox": 0}},
         "riscv64": {"cold_build": 160.0, "boot_prompt": dict(prompt, median=1.25),
                     "sizes": {"kernel": 3000, "initramfs": 6, "total": 3006, "busybox": 3, "toybox": 0}},
-        "floppy": {"cold_build": 90.0, "boot_prompt": prompt,
+        "floppy": {"cold_build": 90.0, "boot_prompt": prompt, "boot_firmware": {"floppy": dict(prompt, median=2.1)},
                    "sizes": {"kernel": 1, "initramfs": 1, "total": total, "busybox": 1}},
         "tutorial": {"cold_build": 500.0, "cold_build_fresh": True,
                      "boot_prompt": dict(prompt, median=2.0),
@@ -77,6 +78,15 @@ def test_toybox_userland_stands_beside_the_default():
     assert "| Userland packages' build (s) | 30 | 40 | 75% |" in table
     assert "| toybox + BusyBox binaries (bytes) | 1200 | 1000 | 120% |" in table
     assert "| Boot to prompt, median (s) | 0.66 | 0.60 | 110% |" in table
+
+
+def test_boot_paths_stand_beside_the_kernel_boot():
+    table = bench.boot_paths_table(figures())
+    assert "| default: -kernel (qboot) | 0.60 | 0.60-0.60 |" in table
+    assert "| default: disk.img through SeaBIOS and syslinux | 2.50 | 0.60-2.80 |" in table
+    assert "| default: tinyroot.iso as a CD-ROM, SeaBIOS and isolinux | 1.90 |" in table
+    assert "| floppy defconfig: floppy.img through SeaBIOS and syslinux | 2.10 |" in table
+    assert table in bench.table(figures())
 
 
 def test_architectures_stand_beside_x86_64():
