@@ -32,10 +32,6 @@ TESTING = TOPDIR / "support" / "testing"
 TEST_PACKAGES = ("libgreet", "hello", "goodbye")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long builds, run by make check-slow")
-
-
 # The fixtures of test_arch.py's cross builds.
 CROSS_BUILDS = {"arch_image", "aarch64_image", "riscv64_image"}
 
