@@ -66,6 +66,11 @@ $(ROOTFS_DIR)/.stamp_images: $(ROOTFS_DIR)/.stamp_target \
 		TR_ROOTFS_INITRAMFS_IN_KERNEL $(ROOTFS_QEMU_SYMBOLS),$(call kconfig-symbol-file,$(s))))
 	$(call run-step,images,Packing,$(images-cmds))
 
+# The kernel arguments the configuration adds (quiet, its own): start.sh
+# passes them with -append, the bootable images' bootloader (syslinux.mk)
+# from its configuration file.
+CONFIGURED_KERNEL_ARGS := $(strip $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND)))
+
 # The launcher's settings (board/qemu/start.sh sources this): from the
 # configuration, and from what the kernel package found in its .config
 # (the kernel image to boot among them).
@@ -76,7 +81,7 @@ QEMU_CONSOLE=$(if $(TR_CONSOLE_SERIAL),serial)$(if $(TR_CONSOLE_GRAPHICAL),graph
 QEMU_MACHINE=$(if $(TR_QEMU_MACHINE_PC),pc)$(if $(TR_QEMU_MACHINE_Q35),q35)$(if $(TR_QEMU_MACHINE_MICROVM),microvm)$(if $(TR_QEMU_MACHINE_VIRT),virt)
 QEMU_MEMORY=$(TR_QEMU_MEMORY)
 QEMU_CPUS=$(TR_QEMU_CPUS)
-QEMU_APPEND='$(subst ','\'',$(strip $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND))))'
+QEMU_APPEND='$(subst ','\'',$(CONFIGURED_KERNEL_ARGS))'
 QEMU_NET=$(if $(TR_QEMU_NET_USER),user)$(if $(TR_QEMU_NET_RESTRICTED),restricted)$(if $(TR_QEMU_NET_NONE),none)
 QEMU_FORWARDS='$(subst ','\'',$(strip $(call qstrip,$(TR_QEMU_FORWARDS))))'
 QEMU_BOOT=$(or $(firstword $(BOOT_IMAGES)),kernel)
@@ -113,7 +118,8 @@ mkdir -p $(IMAGES_DIR).tmp
 $(foreach p,$(ROOTFS_PACKAGES),cp -a $($(call uppercase,$(p))_DIR)/images/. $(IMAGES_DIR).tmp/$(newline))
 find $(TARGET_DIR_FINAL) -newermt @$(SOURCE_DATE_EPOCH) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 $(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(embedded-initramfs-cmds),$(cpio-cmds))
-$(foreach i,$(BOOT_IMAGES),$(image-$(i)-cmds)$(newline))$(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildcard $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/images/*.qemu.conf)) \
+$(foreach i,$(BOOT_IMAGES),$(image-$(i)-cmds)$(newline))
+$(file >$(ROOTFS_DIR)/qemu.conf,$(qemu-conf))cat $(ROOTFS_DIR)/qemu.conf $(wildcard $(foreach p,$(PACKAGES),$($(call uppercase,$(p))_DIR)/images/*.qemu.conf)) \
 	>$(IMAGES_DIR).tmp/qemu.conf
 rm -f $(IMAGES_DIR).tmp/*.qemu.conf
 $(TOPDIR)/support/scripts/write-manifest --tree $(TOPDIR) $(if $(TR_EXTERNAL),--external $(TR_EXTERNAL)) \

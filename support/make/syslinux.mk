@@ -25,11 +25,11 @@ BOOT_LOADER_FILES :=
 $(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/syslinux.mk
 
 # The kernel command line the bootloader passes: the console the
-# configuration chose (the serial port, the screen or both), quiet, the
-# configuration's own arguments. start.sh's --append cannot reach it.
+# configuration chose (the serial port, the screen or both), then the
+# arguments it adds (rootfs.mk). start.sh's --append cannot reach it.
 BOOT_CONSOLE := $(if $(TR_CONSOLE_SERIAL),console=ttyS0)$(if $(TR_CONSOLE_GRAPHICAL),console=tty0)$(if \
 	$(TR_CONSOLE_BOTH),console=tty0 console=ttyS0)
-BOOT_CMDLINE := $(strip $(BOOT_CONSOLE) $(if $(TR_QEMU_QUIET),quiet) $(call qstrip,$(TR_QEMU_APPEND)))
+BOOT_CMDLINE := $(strip $(BOOT_CONSOLE) $(CONFIGURED_KERNEL_ARGS))
 
 # syslinux.cfg (isolinux.cfg on the ISO): no menu, no prompt, the one
 # entry at once; its messages on the first serial port as well as on the
