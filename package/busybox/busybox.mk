@@ -12,8 +12,9 @@ BUSYBOX_FRAGMENT.BESIDE_TOYBOX = busybox-toybox.fragment
 BUSYBOX_FRAGMENT = $(foreach c,SMALL BESIDE_TOYBOX,$(if $(TR_PACKAGE_BUSYBOX_CONFIG_$(c)),$(BUSYBOX_PKGDIR)/$(BUSYBOX_FRAGMENT.$(c))))
 BUSYBOX_CONFIG_FILES = $(BUSYBOX_FRAGMENT) $(BUSYBOX_CUSTOM_CONFIG)
 
-# Options the configuration decides: static linking; and tc, which does not
-# build against kernel headers 6.8 and later (CBQ was removed from them).
+# Options the configuration decides: static linking; one binary, never
+# libbusybox (the install step copies bin/busybox alone); and tc, which does
+# not build against kernel headers 6.8 and later (CBQ was removed from them).
 BUSYBOX_KERNEL_HEADERS_VERSION = $(call qstrip,$(TR_PACKAGE_LINUX_VERSION))
 BUSYBOX_TC_BROKEN = $(if $(TR_TOOLCHAIN_MUSL),$(shell printf '6.8\n%s\n' '$(BUSYBOX_KERNEL_HEADERS_VERSION)' \
 	| sort -V -C && echo y))
@@ -22,6 +23,7 @@ BUSYBOX_KCONFIG_SYMBOLS = TR_PACKAGE_LINUX_VERSION
 BUSYBOX_KCONFIG_SYMBOLS += TR_INIT_BUSYBOX
 define BUSYBOX_DERIVED_FRAGMENT
 $(if $(TR_STATIC),CONFIG_STATIC=y,# CONFIG_STATIC is not set)
+# CONFIG_BUILD_LIBBUSYBOX is not set
 $(if $(BUSYBOX_TC_BROKEN),# CONFIG_TC is not set)
 $(if $(TR_INIT_BUSYBOX),CONFIG_INIT=y)
 $(if $(TR_INIT_BUSYBOX),CONFIG_FEATURE_USE_INITTAB=y)
@@ -35,12 +37,18 @@ define BUSYBOX_CONFIGURE_CMDS
 $(call package-kconfig-configure,BUSYBOX)
 endef
 
+# Then busybox.links (a path an applet), which only make install would make.
 define BUSYBOX_BUILD_CMDS
 $(BUSYBOX_MAKE) -j$(JOBS)
+$(BUSYBOX_MAKE) busybox.links
 endef
 
+# The binary and its links as BusyBox's make install makes them (symlinks,
+# whatever the configuration's choice for make install), without its dozen
+# seconds of forks.
 define BUSYBOX_INSTALL_TARGET_CMDS
-$(BUSYBOX_MAKE) CONFIG_PREFIX=$(TARGET_DIR) install
+install -D -m 755 $(SRC_DIR)/busybox $(TARGET_DIR)/bin/busybox
+$(TOPDIR)/support/scripts/install-links $(TARGET_DIR) busybox $(SRC_DIR)/busybox.links
 endef
 
 # Its links, for toybox's to take their place (package/toybox/link-commands).
