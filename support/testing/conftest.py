@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -38,9 +39,9 @@ CROSS_BUILDS = {"arch_image", "aarch64_image", "riscv64_image"}
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """The tests of the other architectures last (in their order): the
-    x86_64 builds then fill the session's compiler cache first, rootfs_build
-    (which the architecture switch shares) among them."""
+    """The tests of the other architectures last (in their order), so that
+    their builds have the whole session to be made in the background
+    (background_builds)."""
     items.sort(key=lambda item: bool(CROSS_BUILDS & set(item.fixturenames)))
 
 
@@ -64,6 +65,97 @@ def session_ccache(tmp_path_factory):
     return SESSION_CCACHE_DIR
 
 
+# make -jN, N the machine's cores: a package's single-threaded steps
+# (extracting, configuring, linking) overlap another's compilation.
+SIDE_BY_SIDE = f"-j{os.cpu_count()}"
+
+
+def architectures_needed(items):
+    """The other architectures whose defconfig build the selected tests take."""
+    needed = set()
+    for item in items:
+        if "arch_image" in item.fixturenames:
+            needed.add(item.callspec.params["arch_image"])
+        needed |= {name.removesuffix("_image") for name in ("aarch64_image", "riscv64_image")
+                   if name in item.fixturenames}
+    return [arch for arch in ("aarch64", "riscv64") if arch in needed]
+
+
+class BackgroundBuilds:
+    """Defconfig builds made one after the other in a thread of their own,
+    at the lowest priority (nice 19, in the tests' own session, so that the
+    kernel's scheduler weighs it against theirs): they take the core that a
+    booting VM, a configure script or an archive's extraction leaves idle,
+    and the tests' own builds and boots keep theirs."""
+
+    def __init__(self):
+        self.queue, self.done, self.process, self.stopped = [], {}, None, False
+        self.lock = threading.Condition()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self, builds):
+        """builds: (name, Build, defconfig), in the order they are needed."""
+        self.queue = list(builds)
+        self.thread.start()
+
+    def run(self):
+        for name, build, defconfig in self.queue:
+            try:
+                for args in ([defconfig], [SIDE_BY_SIDE]):
+                    self.make(build, *args)
+                outcome = build
+            except Exception as error:  # handed to the test that takes the build
+                outcome = error
+            with self.lock:
+                self.done[name] = outcome
+                self.lock.notify_all()
+
+    def make(self, build, *args):
+        cmd = ["nice", "-n", "19", *build.command(*args)]
+        with self.lock:
+            if self.stopped:
+                raise RuntimeError("the test session ended first")
+            # its own process group, to be stopped whole; the same session
+            self.process = subprocess.Popen(cmd, cwd=TOPDIR, env=build.environment(), text=True,
+                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                            process_group=0)
+        output = self.process.communicate()[0]
+        if self.process.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({self.process.returncode}):\n{output}")
+
+    def result(self, name):
+        """The build, once made; its failure, raised."""
+        with self.lock:
+            self.lock.wait_for(lambda: name in self.done)
+            outcome = self.done[name]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def stop(self):
+        with self.lock:
+            self.stopped = True
+            if self.process is not None and self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGTERM)
+        if self.thread.is_alive():
+            self.thread.join()
+
+
+BACKGROUND = BackgroundBuilds()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def background_builds(request, tmp_path_factory, session_ccache):
+    """The other architectures' defconfigs, through the session's compiler
+    cache, started with the session when a selected test takes them; their
+    tests run last (pytest_collection_modifyitems) and wait for them."""
+    arches = architectures_needed(request.session.items)
+    BACKGROUND.start((arch, Build(session_build_dir(tmp_path_factory, arch), IMAGE_DL_DIR, ccache=True),
+                      f"qemu_{arch}_virt_defconfig") for arch in arches)
+    yield BACKGROUND
+    BACKGROUND.stop()
+
+
 class Build:
     """One O= build directory and the make that drives it. With ccache=True
     its compilations go through the session's compiler cache."""
@@ -78,28 +170,32 @@ class Build:
     def config_path(self):
         return self.out / ".config"
 
-    def make(self, *args, check=True, env=None, timeout=3600, cwd=TOPDIR):
+    def command(self, *args):
         cmd = ["make", f"O={self.out}"]
         if self.external is not None:
             cmd.append(f"TR_EXTERNAL={self.external}")
-        cmd += list(args)
+        return cmd + list(args)
+
+    def environment(self, env=None):
         full_env = dict(os.environ, TR_DL_DIR=str(self.dl_dir))
         if self.ccache:
             full_env.update(TR_CCACHE="y", TR_CCACHE_DIR=str(SESSION_CCACHE_DIR))
         full_env.pop("MAKEFLAGS", None)
         full_env.update(env or {})
-        result = subprocess.run(cmd, cwd=cwd, env=full_env, text=True, timeout=timeout,
+        return full_env
+
+    def make(self, *args, check=True, env=None, timeout=3600, cwd=TOPDIR):
+        cmd = self.command(*args)
+        result = subprocess.run(cmd, cwd=cwd, env=self.environment(env), text=True, timeout=timeout,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}")
         return result
 
     def make_all(self, **kwargs):
-        """The whole build, its packages side by side (make -jN, N the
-        machine's cores), as a user builds: a package's single-threaded
-        steps (extracting, configuring, linking) then overlap another's
-        compilation. The session's shared builds are made so."""
-        return self.make(f"-j{os.cpu_count()}", **kwargs)
+        """The whole build, its packages side by side (SIDE_BY_SIDE), as a
+        user builds. The session's shared builds are made so."""
+        return self.make(SIDE_BY_SIDE, **kwargs)
 
     def config(self):
         """The .config as a dict: SYMBOL -> value (n for "is not set")."""
@@ -161,19 +257,36 @@ def path_without(tool, bin_dir):
 BUILD_ENGINES = ("ccache", "distcc")
 
 
-def images_differ(expected, other):
+# What only a build with a kernel writes in its images directory.
+KERNEL_FILES = ("bzImage", "vmlinux", "Image")
+
+
+def images_differ(expected, other, kernel_less=False):
     """The files of two images directories that differ. The manifests may
     differ only in the build engines their tools list (ccache, distcc): a
-    build with them makes the same images."""
-    names = sorted(p.name for p in expected.iterdir())
+    build with them makes the same images. With kernel_less, other is
+    expected's configuration built without the kernel: expected's kernel
+    files, the kernel's entry in its manifest and the kernel's lines of its
+    qemu.conf aside."""
+    names = sorted(p.name for p in expected.iterdir() if not (kernel_less and p.name in KERNEL_FILES))
     assert sorted(p.name for p in other.iterdir()) == names
     def content(path):
-        if path.name != "manifest.json":
-            return path.read_bytes()
-        manifest = json.loads(path.read_text())
-        manifest["tools"] = [t for t in manifest["tools"] if t["name"] not in BUILD_ENGINES]
-        return manifest
-    return [n for n in names if content(expected / n) != content(other / n)]
+        if path.name == "manifest.json":
+            manifest = json.loads(path.read_text())
+            manifest["tools"] = [t for t in manifest["tools"] if t["name"] not in BUILD_ENGINES]
+            if kernel_less:
+                manifest["packages"] = [p for p in manifest["packages"] if p["name"] != "linux"]
+            return manifest
+        if kernel_less and path.name == "qemu.conf":
+            return path.read_text().splitlines()
+        return path.read_bytes()
+    def differs(name):
+        mine, theirs = content(expected / name), content(other / name)
+        if kernel_less and name == "qemu.conf":
+            # the same lines, in the same order, but for the kernel's
+            return [line for line in mine if line in theirs] != theirs
+        return mine != theirs
+    return [n for n in names if differs(n)]
 
 
 def copy_of_the_tree(dest):
@@ -287,17 +400,6 @@ def default_image(tmp_path_factory):
     return b
 
 
-@pytest.fixture(scope="session")
-def graphical_image(tmp_path_factory):
-    """qemu_x86_64_graphical_defconfig, built once per session, through the
-    session's compiler cache: its kernel shares most objects with the
-    default's."""
-    b = Build(session_build_dir(tmp_path_factory, "graphical"), IMAGE_DL_DIR, ccache=True)
-    b.make("qemu_x86_64_graphical_defconfig")
-    b.make_all()
-    return b
-
-
 def default_configuration(out, ccache=False, **symbols):
     """qemu_x86_64_defconfig in out with symbols set; not built yet."""
     b = Build(out, IMAGE_DL_DIR, ccache=ccache)
@@ -344,17 +446,25 @@ def estonian_locale(dest):
     return env
 
 
-def build_elsewhere(dest, ccache):
-    """qemu_x86_64_defconfig built in dest as another builder would build it:
-    from a group-writable copy of the tree, under umask 0002, in that
-    locale, in a timezone 14 hours from UTC, into a new output directory."""
+def another_builders_environment(dest):
+    """The environment of another builder: an Estonian locale (made in
+    dest) and a timezone 14 hours from UTC; to be used under umask 0002."""
+    return dict(estonian_locale(dest), TZ="XXX-14")
+
+
+def build_elsewhere(dest, ccache, **symbols):
+    """qemu_x86_64_defconfig (with symbols set) built in dest as another
+    builder would build it: from a group-writable copy of the tree, under
+    umask 0002, in another_builders_environment, into a new output
+    directory."""
     checkout = dest / "checkout"
     group_writable_checkout(checkout)
-    env = dict(estonian_locale(dest), TZ="XXX-14")
+    env = another_builders_environment(dest)
     other = Build(dest / "out", IMAGE_DL_DIR, ccache=ccache)
     old_umask = os.umask(0o002)
     try:
         other.make("qemu_x86_64_defconfig", cwd=checkout, env=env)
+        other.set_config(**symbols)
         other.make_all(cwd=checkout, env=env)
     finally:
         os.umask(old_umask)
@@ -370,11 +480,14 @@ class CountedBuild:
 
 @pytest.fixture(scope="session")
 def elsewhere_build(default_image, tmp_path_factory):
-    """build_elsewhere after the default image, through the session's
-    compiler cache: the reproducibility test compares its images, the
-    ccache test counts its hits (one kernel build for both)."""
+    """build_elsewhere of the default configuration without its kernel,
+    after the default image, through the session's compiler cache: the
+    reproducibility test compares its initramfs with the default's, the
+    ccache test counts its hits. (A kernel of its own, compiled for real,
+    is make check-slow's: test_reproducible.py.)"""
     dest = tmp_path_factory.mktemp("elsewhere")
-    return CountedBuild(*counted(SESSION_CCACHE_DIR, lambda: build_elsewhere(dest, ccache=True)))
+    return CountedBuild(*counted(SESSION_CCACHE_DIR,
+                                 lambda: build_elsewhere(dest, ccache=True, TR_PACKAGE_LINUX="n")))
 
 
 @pytest.fixture(scope="session")

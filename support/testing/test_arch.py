@@ -1,5 +1,6 @@
 """aarch64 and riscv64: their defconfigs cross-built once per session each
-(through the session's compiler cache) and booted under TCG on QEMU's virt
+(through the session's compiler cache, in the background while the other
+tests run: conftest's background_builds) and booted under TCG on QEMU's virt
 board through start.sh; an architecture switch in an output directory; the
 host check's word for a missing cross compiler."""
 import os
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IMAGE_DL_DIR, TOPDIR, Build, error_lines, path_without, session_build_dir, with_kernel
+from conftest import IMAGE_DL_DIR, TOPDIR, Build, error_lines, path_without, with_kernel
 from test_packages import steps_run
 from vm import VM
 
@@ -18,23 +19,16 @@ FILE_MACHINE = {"x86_64": "x86-64", "aarch64": "ARM aarch64", "riscv64": "UCB RI
 ARCHES = ("aarch64", "riscv64")
 
 
-def arch_build(tmp_path_factory, arch):
-    b = Build(session_build_dir(tmp_path_factory, arch), IMAGE_DL_DIR, ccache=True)
-    b.make(f"qemu_{arch}_virt_defconfig")
-    b.make_all()
-    return b
+@pytest.fixture(scope="session")
+def aarch64_image(background_builds):
+    """qemu_aarch64_virt_defconfig, built once per session, in the background."""
+    return background_builds.result("aarch64")
 
 
 @pytest.fixture(scope="session")
-def aarch64_image(tmp_path_factory):
-    """qemu_aarch64_virt_defconfig, built once per session."""
-    return arch_build(tmp_path_factory, "aarch64")
-
-
-@pytest.fixture(scope="session")
-def riscv64_image(tmp_path_factory):
-    """qemu_riscv64_virt_defconfig, built once per session."""
-    return arch_build(tmp_path_factory, "riscv64")
+def riscv64_image(background_builds):
+    """qemu_riscv64_virt_defconfig, built once per session, in the background."""
+    return background_builds.result("riscv64")
 
 
 @pytest.fixture(params=ARCHES)

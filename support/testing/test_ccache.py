@@ -84,15 +84,17 @@ def test_remote_storage_fills_and_serves_a_build_with_an_empty_local_cache(tmp_p
 
 def test_a_new_output_directory_hits_the_session_cache(default_image, elsewhere_build):
     """The user's story: TR_CCACHE=y make O=/tmp/other qemu_x86_64_defconfig all,
-    after the session's default build, kernel and all (here from another
+    after the session's default build (here without the kernel, from another
     checkout, in another locale and timezone: none of it reaches the
     compiler's input)."""
     b = elsewhere_build
     print(f"new output directory: {b.hits} hits, {b.misses} misses, hit rate {b.rate:.1%}")
     assert b.rate > 0.9
-    assert images_differ(default_image.out / "images", b.build.out / "images") == []
-    # The kernel's command lines name gcc, not ccache.
-    cmd = (b.build.package_dir("linux", "6.1-debian") / "src" / "kernel" / ".fork.o.cmd").read_text()
+    assert images_differ(default_image.out / "images", b.build.out / "images", kernel_less=True) == []
+
+
+def test_kernel_command_lines_name_the_compiler_not_ccache(default_image):
+    cmd = (default_image.package_dir("linux", "6.1-debian") / "src" / "kernel" / ".fork.o.cmd").read_text()
     assert cmd.startswith("cmd_kernel/fork.o := gcc ") and "ccache" not in cmd
 
 

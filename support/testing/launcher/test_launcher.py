@@ -3,8 +3,9 @@
 The fast tests use a fake images directory (empty kernel and initramfs files
 and a qemu.conf written here) and --dry-run, which prints the QEMU command
 line one argument per line. The boot tests take the kernel and the static
-BusyBox of the suite's own builds (the default and the graphical
-defconfig), with small shell-script inits made here for each case.
+BusyBox of the suite's default build (test_launcher_graphical.py: switched to
+the graphical console), with small shell-script inits made here for each
+case.
 
 Run: /usr/bin/python3 -m pytest support/testing/launcher
 """
@@ -1056,12 +1057,6 @@ def serial_parts(tmp_path_factory, default_image):
     return built_parts(default_image, tmp_path_factory.mktemp("boot"), REQUIRED_KERNEL_OPTIONS)
 
 
-@pytest.fixture(scope="session")
-def graphical_parts(tmp_path_factory, graphical_image):
-    return built_parts(graphical_image, tmp_path_factory.mktemp("boot-graphical"),
-                       REQUIRED_KERNEL_OPTIONS + GRAPHICAL_KERNEL_OPTIONS)
-
-
 def vm_maker(tmp_path, parts):
     kernel, busybox = parts
 
@@ -1075,11 +1070,6 @@ def vm_maker(tmp_path, parts):
 def vm(tmp_path, serial_parts):
     """vm(init, **conf): an output directory booting `init`."""
     return vm_maker(tmp_path, serial_parts)
-
-
-@pytest.fixture
-def graphical_vm(tmp_path, graphical_parts):
-    return vm_maker(tmp_path, graphical_parts)
 
 
 def boot(out, *args, timeout=60):
@@ -1217,21 +1207,3 @@ def test_sigterm_stops_qemu(vm):
         proc.wait()
 
 
-def test_graphical_console(graphical_vm, tmp_path):
-    # The serial port goes to a file (QEMU's default for it would be the
-    # window): the kernel console is on tty0 alone.
-    out = graphical_vm(CONSOLES_INIT)
-    serial = tmp_path / "serial.txt"
-    status, stdout, stderr, _ = boot(out, "--graphical", "--display", "none",
-                                     "--", "-serial", f"file:{serial}")
-    assert status == 0, stderr
-    assert stdout == "" and stderr == ""
-    assert b"active: tty0\r\n" in serial.read_bytes()
-
-
-def test_both_consoles(graphical_vm):
-    out = graphical_vm(CONSOLES_INIT, QEMU_CONSOLE="both")
-    status, stdout, stderr, _ = boot(out, "--display", "none")
-    assert status == 0, stderr
-    assert "active: tty0 ttyS0\n" in stdout      # ttyS0 last: primary
-    assert "tinytest-booted\n" in stdout        # /dev/console is the serial one
