@@ -83,8 +83,8 @@ def architectures_needed(items):
 
 class BackgroundBuilds:
     """Defconfig builds made one after the other in a thread of their own,
-    at the lowest priority (nice 19, in the tests' own session, so that the
-    kernel's scheduler weighs it against theirs): they take the core that a
+    scheduled only when a core would otherwise idle (the kernel's SCHED_IDLE
+    policy, and the idle class for the disk): they take the core that a
     booting VM, a configure script or an archive's extraction leaves idle,
     and the tests' own builds and boots keep theirs."""
 
@@ -111,11 +111,11 @@ class BackgroundBuilds:
                 self.lock.notify_all()
 
     def make(self, build, *args):
-        cmd = ["nice", "-n", "19", *build.command(*args)]
+        cmd = ["chrt", "--idle", "0", "ionice", "-c", "3", *build.command(*args)]
         with self.lock:
             if self.stopped:
                 raise RuntimeError("the test session ended first")
-            # its own process group, to be stopped whole; the same session
+            # its own process group, to be stopped whole
             self.process = subprocess.Popen(cmd, cwd=TOPDIR, env=build.environment(), text=True,
                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                             process_group=0)
