@@ -4,8 +4,10 @@
 # check-slow runs the slow ones too (the tutorial's defconfig kernel, the
 # reproducibility build compiled without the compiler cache, the floppy
 # defconfig, the initramfs built into the default kernel (relinked twice),
-# and the builds that compile BusyBox for real: remote ccache
-# storage, distcc, two manifests from two checkouts).
+# riscv64's defconfig, and the builds that compile BusyBox, toybox or
+# Dropbear for real once more: remote ccache storage, distcc, two
+# manifests from two checkouts, musl linked dynamically, toybox with musl
+# and its small configuration, Dropbear in a second output directory).
 .PHONY: check check-slow
 check:
 	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing -m "not slow" $(PYTEST_ARGS)

@@ -93,10 +93,16 @@ class BackgroundBuilds:
         self.lock = threading.Condition()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
-    def start(self, builds):
+    def plan(self, builds):
         """builds: (name, Build, defconfig), in the order they are needed."""
         self.queue = list(builds)
-        self.thread.start()
+
+    def start(self):
+        """Once: after the default image, whose build leaves no core idle
+        (a background build would only slow it), or when a test asks first."""
+        with self.lock:
+            if not self.thread.is_alive() and not self.done and not self.stopped:
+                self.thread.start()
 
     def run(self):
         for name, build, defconfig in self.queue:
@@ -125,6 +131,8 @@ class BackgroundBuilds:
 
     def result(self, name):
         """The build, once made; its failure, raised."""
+        assert name in [planned for planned, _, _ in self.queue], f"{name}: no test selected needs it"
+        self.start()
         with self.lock:
             self.lock.wait_for(lambda: name in self.done)
             outcome = self.done[name]
@@ -146,25 +154,31 @@ BACKGROUND = BackgroundBuilds()
 
 @pytest.fixture(autouse=True, scope="session")
 def background_builds(request, tmp_path_factory, session_ccache):
-    """The other architectures' defconfigs, through the session's compiler
-    cache, started with the session when a selected test takes them; their
-    tests run last (pytest_collection_modifyitems) and wait for them."""
+    """The other architectures' defconfigs that a selected test takes,
+    started after the default image (default_image); their tests run last
+    (pytest_collection_modifyitems) and wait for them. Through a compiler
+    cache of their own: the tests that count the session cache's hits and
+    misses count their own builds' alone."""
     arches = architectures_needed(request.session.items)
-    BACKGROUND.start((arch, Build(session_build_dir(tmp_path_factory, arch), IMAGE_DL_DIR, ccache=True),
-                      f"qemu_{arch}_virt_defconfig") for arch in arches)
+    cache = session_ccache.parent / "ccache-background" if os.environ.get("TR_TEST_BUILD_DIR") \
+        else tmp_path_factory.mktemp("ccache-background")
+    BACKGROUND.plan((arch, Build(session_build_dir(tmp_path_factory, arch), IMAGE_DL_DIR, ccache=True,
+                                 ccache_dir=cache), f"qemu_{arch}_virt_defconfig") for arch in arches)
     yield BACKGROUND
     BACKGROUND.stop()
 
 
 class Build:
     """One O= build directory and the make that drives it. With ccache=True
-    its compilations go through the session's compiler cache."""
+    its compilations go through the session's compiler cache (or
+    ccache_dir)."""
 
-    def __init__(self, out, dl_dir, external=None, ccache=False):
+    def __init__(self, out, dl_dir, external=None, ccache=False, ccache_dir=None):
         self.out = Path(out)
         self.dl_dir = Path(dl_dir)
         self.external = external
         self.ccache = ccache
+        self.ccache_dir = ccache_dir
 
     @property
     def config_path(self):
@@ -179,7 +193,7 @@ class Build:
     def environment(self, env=None):
         full_env = dict(os.environ, TR_DL_DIR=str(self.dl_dir))
         if self.ccache:
-            full_env.update(TR_CCACHE="y", TR_CCACHE_DIR=str(SESSION_CCACHE_DIR))
+            full_env.update(TR_CCACHE="y", TR_CCACHE_DIR=str(self.ccache_dir or SESSION_CCACHE_DIR))
         full_env.pop("MAKEFLAGS", None)
         full_env.update(env or {})
         return full_env
@@ -391,12 +405,14 @@ def session_build_dir(tmp_path_factory, name):
 
 
 @pytest.fixture(scope="session")
-def default_image(tmp_path_factory):
+def default_image(tmp_path_factory, background_builds):
     """qemu_x86_64_defconfig, built once per session, through the session's
-    compiler cache. Tests that change its configuration put it back."""
+    compiler cache; then the background builds start. Tests that change its
+    configuration put it back."""
     b = Build(session_build_dir(tmp_path_factory, "default"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_defconfig")
     b.make_all()
+    background_builds.start()
     return b
 
 

@@ -78,6 +78,8 @@ def distcc_kernel_build(out, hosts):
     return default_configuration(out, TR_USERLAND_NONE="y", TR_PACKAGE_BUSYBOX="n", TR_DISTCC_HOSTS=f'"{hosts}"')
 
 
+# A kernel source extracted and configured once more: make check-slow.
+@pytest.mark.slow
 def test_kernel_configuration_names_the_compiler_as_a_local_build_does(distccd, default_image, tmp_path):
     """distcc calls gcc by its triplet name unless told not to, and the
     kernel writes the name it sees into its configuration and version."""

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -191,10 +192,24 @@ def test_ctrl_c_during_download_then_resume(build, package_tree):
     assert build.target("/usr/bin/goodbye").exists()
 
 
+def sleeping(seconds):
+    """Whether the test package's build step is in its sleep: a Ctrl-C
+    sent while the step is still starting could reach the shell before it
+    forks the sleep, which would then outlive make's wait."""
+    wanted = f"sleep\0{seconds}\0".encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes() == wanted:
+                return True
+        except OSError:  # gone meanwhile
+            pass
+    return False
+
+
 def test_ctrl_c_during_build_then_resume(build):
     build.set_config(TR_TEST_BUILD_SECONDS="30", TR_PACKAGE_HELLO="n")
     log = build.package_dir("goodbye") / "build.log"
-    assert interrupt(build, log.exists) != 0
+    assert interrupt(build, lambda: log.exists() and sleeping(30)) != 0
     assert not (build.package_dir("goodbye") / ".stamp_built").exists()
     build.set_config(TR_TEST_BUILD_SECONDS="0")
     build.make()

@@ -176,12 +176,16 @@ def second_build(tmp_path_factory, dropbear_build):
     return b
 
 
+# second_build compiles Dropbear for real in another output directory (about
+# two minutes): make check-slow.
+@pytest.mark.slow
 def test_same_bytes_in_another_output_directory(dropbear_build, second_build):
     built = "src/dropbearmulti"
     assert (package_dir(second_build) / built).read_bytes() == \
         (package_dir(dropbear_build) / built).read_bytes()
 
 
+@pytest.mark.slow
 def test_compiler_flags_change_starts_from_a_clean_tree(second_build):
     """The other side of kept objects: another configure command line (here
     other CFLAGS) removes the objects before configure runs again."""

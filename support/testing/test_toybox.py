@@ -90,6 +90,9 @@ def test_toybox_image_boots_and_its_links_are_toybox_long(toybox_image, default_
         vm.kill()
 
 
+# A build of toybox and BusyBox with musl, compiled for real (about three
+# minutes): make check-slow.
+@pytest.mark.slow
 def test_toybox_with_musl_boots_to_its_commands(toybox_image, default_image, tmp_path):
     b = toybox_build(tmp_path / "musl", TR_TOOLCHAIN_MUSL="y")
     binary = b.target("/bin/toybox")
@@ -122,6 +125,8 @@ def test_toybox_with_musl_boots_to_its_commands(toybox_image, default_image, tmp
     assert custom.read_text() == config.read_text() and "# CONFIG_SEQ is not set" in custom.read_text()
 
 
+# toybox compiled again for another configuration: make check-slow.
+@pytest.mark.slow
 def test_small_toybox_configuration(toybox_image, tmp_path):
     """allnoconfig and package/toybox/toybox-small.fragment: the fragment's
     commands, each checked by the configure step, and no more."""

@@ -54,9 +54,10 @@ def test_ctrl_c_interrupts_the_foreground_command(boot):
 
 def test_orphans_are_reaped(boot):
     # Each (... &) subshell exits at once: its child is re-parented to init.
+    # Three seconds each: 400 forks take more than one on a busy machine.
     boot.script("bin/orphans", """i=0
 while [ $i -lt 200 ]; do
-    (sleep 1 &)
+    (sleep 3 &)
     (true &)
     i=$((i + 1))
 done
