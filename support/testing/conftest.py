@@ -5,6 +5,7 @@ The package-layer tests use the external tree in support/testing/external:
 small packages whose tarballs are made here, on the fly, and served from a
 file:// mirror or an HTTP server on 127.0.0.1.
 """
+import contextlib
 import functools
 import http.server
 import json
@@ -70,15 +71,19 @@ def session_ccache(tmp_path_factory):
 SIDE_BY_SIDE = f"-j{os.cpu_count()}"
 
 
+def make_failed(cmd, returncode, output):
+    return AssertionError(f"{' '.join(cmd)} failed ({returncode}):\n{output}")
+
+
 def architectures_needed(items):
     """The other architectures whose defconfig build the selected tests take."""
     needed = set()
     for item in items:
         if "arch_image" in item.fixturenames:
             needed.add(item.callspec.params["arch_image"])
-        needed |= {name.removesuffix("_image") for name in ("aarch64_image", "riscv64_image")
+        needed |= {name.removesuffix("_image") for name in CROSS_BUILDS - {"arch_image"}
                    if name in item.fixturenames}
-    return [arch for arch in ("aarch64", "riscv64") if arch in needed]
+    return sorted(needed)  # aarch64's tests come first
 
 
 class BackgroundBuilds:
@@ -127,7 +132,7 @@ class BackgroundBuilds:
                                             process_group=0)
         output = self.process.communicate()[0]
         if self.process.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} failed ({self.process.returncode}):\n{output}")
+            raise make_failed(cmd, self.process.returncode, output)
 
     def result(self, name):
         """The build, once made; its failure, raised."""
@@ -153,15 +158,14 @@ BACKGROUND = BackgroundBuilds()
 
 
 @pytest.fixture(autouse=True, scope="session")
-def background_builds(request, tmp_path_factory, session_ccache):
+def background_builds(request, tmp_path_factory):
     """The other architectures' defconfigs that a selected test takes,
     started after the default image (default_image); their tests run last
     (pytest_collection_modifyitems) and wait for them. Through a compiler
     cache of their own: the tests that count the session cache's hits and
     misses count their own builds' alone."""
     arches = architectures_needed(request.session.items)
-    cache = session_ccache.parent / "ccache-background" if os.environ.get("TR_TEST_BUILD_DIR") \
-        else tmp_path_factory.mktemp("ccache-background")
+    cache = session_build_dir(tmp_path_factory, "ccache-background")
     BACKGROUND.plan((arch, Build(session_build_dir(tmp_path_factory, arch), IMAGE_DL_DIR, ccache=True,
                                  ccache_dir=cache), f"qemu_{arch}_virt_defconfig") for arch in arches)
     yield BACKGROUND
@@ -203,7 +207,7 @@ class Build:
         result = subprocess.run(cmd, cwd=cwd, env=self.environment(env), text=True, timeout=timeout,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if check and result.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}")
+            raise make_failed(cmd, result.returncode, result.stdout)
         return result
 
     def make_all(self, **kwargs):
@@ -466,6 +470,33 @@ def another_builders_environment(dest):
     """The environment of another builder: an Estonian locale (made in
     dest) and a timezone 14 hours from UTC; to be used under umask 0002."""
     return dict(estonian_locale(dest), TZ="XXX-14")
+
+
+def images_step_again_elsewhere(build, dest):
+    """build's images step done again as another builder would do it
+    (another_builders_environment, made in dest, under umask 0002); make's
+    output."""
+    (build.out / "build" / "rootfs" / ".stamp_images").unlink()
+    old_umask = os.umask(0o002)
+    try:
+        return build.make(env=another_builders_environment(dest)).stdout
+    finally:
+        os.umask(old_umask)
+
+
+@contextlib.contextmanager
+def put_back_after(build, **settings):
+    """Within: a test's change of build's configuration; after: settings
+    set, build made again, and its images the bytes they were before."""
+    def images():
+        return {p.name: p.read_bytes() for p in (build.out / "images").iterdir()}
+    before = images()
+    try:
+        yield
+    finally:
+        build.set_config(**settings)
+        build.make()
+    assert images() == before
 
 
 def build_elsewhere(dest, ccache, **symbols):

@@ -6,13 +6,12 @@ umask, locale and timezone; a floppy too small for the default kernel
 refused with the sizes. The floppy defconfig's own floppy.img boots in
 test_boot.py (make check-slow: a kernel of its own)."""
 import json
-import os
 import shutil
 import subprocess
 
 import pytest
 
-from conftest import TOPDIR, another_builders_environment
+from conftest import TOPDIR, images_step_again_elsewhere, put_back_after
 from test_packages import steps_run
 from vm import VM
 
@@ -28,17 +27,11 @@ def boot_argv(out, *args):
 @pytest.fixture(scope="module")
 def disk_and_iso(default_image):
     """The default build with the disk defconfig's images, put back after."""
-    before = {p.name: p.read_bytes() for p in (default_image.out / "images").iterdir()}
-    try:
+    with put_back_after(default_image, **NO_IMAGES):
         default_image.set_config(**IMAGES)
         ran = steps_run(default_image.make().stdout)
         assert ran == {("rootfs", "Packing")}, ran
         yield default_image
-    finally:
-        default_image.set_config(**NO_IMAGES)
-        default_image.make()
-    after = {p.name: p.read_bytes() for p in (default_image.out / "images").iterdir()}
-    assert after == before
 
 
 def boots_through_the_bootloader(argv):
@@ -130,12 +123,7 @@ def test_images_step_again_elsewhere_makes_the_same_bytes(disk_and_iso, tmp_path
     check-slow's: test_reproducible.py.)"""
     images = disk_and_iso.out / "images"
     before = {p.name: p.read_bytes() for p in images.iterdir()}
-    (disk_and_iso.out / "build" / "rootfs" / ".stamp_images").unlink()
-    old_umask = os.umask(0o002)
-    try:
-        ran = steps_run(disk_and_iso.make(env=another_builders_environment(tmp_path)).stdout)
-    finally:
-        os.umask(old_umask)
+    ran = steps_run(images_step_again_elsewhere(disk_and_iso, tmp_path))
     assert ran == {("rootfs", "Packing")}
     assert {p.name: p.read_bytes() for p in images.iterdir()} == before
     assert {"disk.img", "tinyroot.iso"} <= set(before)
