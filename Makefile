@@ -96,6 +96,9 @@ include support/make/package-kconfig.mk
 include support/make/package.mk
 include support/make/rootfs.mk
 include support/make/syslinux.mk
+include support/make/systemd-boot.mk
+include support/make/image-ext4.mk
+include support/make/image-squashfs.mk
 include support/make/image-disk.mk
 include support/make/image-iso.mk
 include support/make/image-floppy.mk

@@ -34,6 +34,7 @@
 #                           images/known_hosts holds the server's key
 #   QEMU_BOOT               kernel | disk | iso | floppy: what --boot boots
 #                           by default (launcher/boot.sh)
+#   QEMU_UEFI               y when disk.img has a UEFI bootloader (--boot uefi)
 #
 # Network: QEMU user networking (no privileges needed) with a virtio NIC; the
 # guest gets 10.0.2.15 from QEMU's DHCP server, and 10.0.2.2 is the host's
@@ -124,9 +125,10 @@ Options:
   --output DIR        the build's output directory: boots DIR/images
                       (default: \$O if set, else output/ in the tinyroot tree)
   --boot WHAT         kernel (QEMU loads the kernel and the initramfs), disk
-                      (images/disk.img as a hard disk), iso (tinyroot.iso as
-                      a CD-ROM) or floppy (floppy.img as drive A:); the
-                      images boot through the PC's BIOS and syslinux, with
+                      (images/disk.img as a hard disk), uefi (disk.img under
+                      OVMF and systemd-boot), iso (tinyroot.iso as a CD-ROM)
+                      or floppy (floppy.img as drive A:); the other images
+                      boot through the PC's BIOS and syslinux; all with
                       the kernel command line the build gave them (default:
                       the first of disk, iso, floppy the build made, else
                       kernel; kernel with --exec, --ssh or --append)
@@ -275,8 +277,8 @@ set_option() { # name value
 	--output) opt_output=$2 ;;
 	--boot)
 		case $2 in
-		kernel | disk | iso | floppy) opt_boot=$2 ;;
-		*) usage_error "--boot: expected kernel, disk, iso or floppy, not '$2'" ;;
+		kernel | disk | uefi | iso | floppy) opt_boot=$2 ;;
+		*) usage_error "--boot: expected kernel, disk, uefi, iso or floppy, not '$2'" ;;
 		esac
 		;;
 	--display)
@@ -392,14 +394,14 @@ fi
 
 unset QEMU_ARCH QEMU_KERNEL QEMU_INITRD QEMU_CONSOLE QEMU_MACHINE QEMU_MEMORY QEMU_CPUS \
 	QEMU_APPEND QEMU_GRAPHICAL_CAPABLE QEMU_POWEROFF QEMU_NET QEMU_FORWARDS \
-	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_PCI_MSI QEMU_SSH QEMU_SSH_HOST_KEYS QEMU_BOOT
+	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_PCI_MSI QEMU_SSH QEMU_SSH_HOST_KEYS QEMU_BOOT QEMU_UEFI
 # shellcheck source=/dev/null
 . "$images/qemu.conf"
 : "${QEMU_ARCH:=x86_64}" "${QEMU_KERNEL:=bzImage}" "${QEMU_INITRD:=}" "${QEMU_CONSOLE:=serial}" "${QEMU_MACHINE:=pc}"
 : "${QEMU_MEMORY:=256}" "${QEMU_CPUS:=1}" "${QEMU_APPEND:=}" "${QEMU_GRAPHICAL_CAPABLE:=n}"
 : "${QEMU_POWEROFF:=acpi}" "${QEMU_NET:=user}" "${QEMU_FORWARDS:=}" "${QEMU_NET_CAPABLE:=n}"
 : "${QEMU_SHARE_CAPABLE:=n}" "${QEMU_PCI_MSI:=n}" "${QEMU_SSH:=n}" "${QEMU_SSH_HOST_KEYS:=first-boot}"
-: "${QEMU_BOOT:=kernel}"
+: "${QEMU_BOOT:=kernel}" "${QEMU_UEFI:=n}"
 
 kernel=$images/$QEMU_KERNEL
 [ -f "$kernel" ] || die "nothing to boot: no kernel $kernel; build the images first with '$make_cmd'"
@@ -450,8 +452,8 @@ else
 	boot=$QEMU_BOOT
 fi
 case $boot in
-kernel | disk | iso | floppy) ;;
-*) die "$images/qemu.conf: QEMU_BOOT must be kernel, disk, iso or floppy, not '$boot'" ;;
+kernel | disk | uefi | iso | floppy) ;;
+*) die "$images/qemu.conf: QEMU_BOOT must be kernel, disk, uefi, iso or floppy, not '$boot'" ;;
 esac
 boot_check "$boot" ${kernel_options[@]+"${kernel_options[@]}"}
 

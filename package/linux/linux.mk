@@ -21,23 +21,32 @@ LINUX_FRAGMENTS = \
 	$(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),$(wildcard $(addsuffix /linux.fragment,$(LINUX_BOARDS_DIR) $(LINUX_BOARD_DIR))) \
 		$(if $(TR_PACKAGE_LINUX_NETWORK),$(wildcard $(addsuffix /linux-net.fragment,$(LINUX_BOARDS_DIR) $(LINUX_BOARD_DIR)))) \
 		$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/linux-graphical.fragment)) \
-	$(if $(LINUX_BASE_CONFIG),$(LINUX_PVPANIC_FRAGMENT)) \
+	$(if $(LINUX_BASE_CONFIG),$(LINUX_PVPANIC_FRAGMENT) $(LINUX_IMAGE_FRAGMENTS)) \
 	$(if $(LINUX_COMPRESSION),$(LINUX_PKGDIR)/compression-$(LINUX_COMPRESSION).fragment) \
 	$(LINUX_USER_FRAGMENTS)
 # The pvpanic device: the board's own (x86_64's, on ISA), else the PCI one
 # that the virt boards have.
 LINUX_PVPANIC_FRAGMENT = $(firstword $(wildcard $(LINUX_BOARD_DIR)/pvpanic.fragment) \
 	$(LINUX_BOARDS_DIR)/pvpanic-pci.fragment)
+# What the bootable images ask of the kernel (Filesystem images): a root
+# filesystem on the disk, UEFI boot.
+LINUX_IMAGE_FRAGMENTS = \
+	$(if $(or $(TR_ROOTFS_EXT4),$(TR_ROOTFS_SQUASHFS)),$(LINUX_BOARD_DIR)/disk-root.fragment) \
+	$(if $(TR_ROOTFS_EXT4),$(LINUX_BOARD_DIR)/rootfs-ext4.fragment) \
+	$(if $(TR_ROOTFS_SQUASHFS),$(LINUX_BOARD_DIR)/rootfs-squashfs.fragment) \
+	$(if $(TR_IMAGE_DISK_UEFI),$(LINUX_BOARD_DIR)/efi.fragment)
 # What the image needs on every architecture, then on this one (its board's
-# console driver, and what its user space needs of the kernel).
+# console driver, what its user space and its bootable images need of the
+# kernel).
 LINUX_REQUIRED_FRAGMENTS = $(LINUX_PKGDIR)/required.fragment \
 	$(wildcard $(LINUX_BOARD_DIR)/required.fragment) \
 	$(if $(LINUX_SERIAL),$(LINUX_BOARD_DIR)/console-serial.fragment) \
-	$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/console-graphical.fragment)
+	$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/console-graphical.fragment) \
+	$(LINUX_IMAGE_FRAGMENTS)
 LINUX_CONFIG_FILES = $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS) $(LINUX_CUSTOM_CONFIG) \
 	$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(LINUX_INITRAMFS_CONSOLE_LIST))
 LINUX_KCONFIG_SYMBOLS = TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_REPRODUCIBLE \
-	TR_ROOTFS_INITRAMFS_IN_KERNEL
+	TR_ROOTFS_INITRAMFS_IN_KERNEL TR_ROOTFS_EXT4 TR_ROOTFS_SQUASHFS TR_IMAGE_DISK_UEFI
 
 # The initramfs built in: the target directory, packed by the kernel's
 # usr/gen_initramfs.sh (the building user's files become root's), plus

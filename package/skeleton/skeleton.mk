@@ -1,6 +1,8 @@
 # skeleton: the directories and /etc basics of the root filesystem, the boot
 # scripts (/etc/init.d: rcS runs S??*; the network through DHCP, the shared
-# folder), and the init chosen in System → Init.
+# folder), and the init chosen in System → Init. What the system writes at
+# run time goes to /run (tmpfs), so / can be read-only: /etc/resolv.conf
+# links there.
 
 SKELETON_VERSION = 1
 SKELETON_SITE_METHOD = local
@@ -24,6 +26,7 @@ cd $(TARGET_DIR) && mkdir -p $(SKELETON_DIRS) && chmod 1777 tmp && chmod 700 roo
 cp -a $(SRC_DIR)/. $(TARGET_DIR)/
 chmod 600 $(TARGET_DIR)/etc/shadow
 ln -sfn ../run $(TARGET_DIR)/var/run
+ln -sfn ../run/resolv.conf $(TARGET_DIR)/etc/resolv.conf
 echo '$(call qstrip,$(TR_TARGET_HOSTNAME))' >$(TARGET_DIR)/etc/hostname
 printf '127.0.1.1\t%s\n' '$(call qstrip,$(TR_TARGET_HOSTNAME))' >>$(TARGET_DIR)/etc/hosts
 $(foreach init,TR_INIT_TINYINIT TR_INIT_SCRIPT TR_INIT_BUSYBOX,$(if $($(init)),$(SKELETON_INIT.$(init))))

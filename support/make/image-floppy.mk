@@ -23,5 +23,5 @@ $(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-floppy.mk $(wildcard $
 define image-floppy-cmds
 mkfs.fat -C -F 12 --invariant -i $(BOOT_VOLUME_ID) -n TINYROOT $(IMAGES_DIR).tmp/floppy.img $(FLOPPY_IMAGE_KIB)
 syslinux --install $(IMAGES_DIR).tmp/floppy.img
-$(call fat-boot-files,$(IMAGES_DIR).tmp/floppy.img,floppy.img,$(FLOPPY_IMAGE_FIX))
+$(call fat-boot-files,$(IMAGES_DIR).tmp/floppy.img,floppy.img,$(FLOPPY_IMAGE_FIX),$(ROOTFS_CPIO),$(BOOT_CMDLINE))
 endef

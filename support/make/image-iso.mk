@@ -20,11 +20,10 @@ $(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-iso.mk $(wildcard $(BO
 
 # isolinux.bin is copied: -boot-info-table writes into it.
 define image-iso-cmds
-$(write-syslinux-cfg)rm -rf $(ISO_IMAGE_STAGING)
+$(call write-syslinux-cfg,$(ROOTFS_DIR)/isolinux.cfg,$(ROOTFS_CPIO),$(BOOT_CMDLINE))rm -rf $(ISO_IMAGE_STAGING)
 mkdir -p $(ISO_IMAGE_STAGING)/isolinux
-cp $(ISOLINUX_BIN) $(SYSLINUX_LDLINUX) $(ISO_IMAGE_STAGING)/isolinux/
-cp $(SYSLINUX_CFG) $(ISO_IMAGE_STAGING)/isolinux/isolinux.cfg
-cp $(BOOT_FILES) $(ISO_IMAGE_STAGING)/
+cp $(ISOLINUX_BIN) $(SYSLINUX_LDLINUX) $(ROOTFS_DIR)/isolinux.cfg $(ISO_IMAGE_STAGING)/isolinux/
+cp $(call boot-files,$(ROOTFS_CPIO)) $(ISO_IMAGE_STAGING)/
 find $(ISO_IMAGE_STAGING) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 xorriso -as mkisofs -quiet -o $(IMAGES_DIR).tmp/tinyroot.iso -r -V TINYROOT \
 	-isohybrid-mbr $(ISOLINUX_HYBRID_MBR) -c isolinux/boot.cat \

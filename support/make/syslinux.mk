@@ -34,29 +34,35 @@ BOOT_CMDLINE := $(strip $(BOOT_CONSOLE) $(CONFIGURED_KERNEL_ARGS))
 # syslinux.cfg (isolinux.cfg on the ISO): no menu, no prompt, the one
 # entry at once; its messages on the first serial port as well as on the
 # screen. Paths are from the root of the filesystem it boots from.
+# $(1): the initramfs, if the image boots one; $(2): the command line.
 define syslinux-cfg
 SERIAL 0 115200
 DEFAULT tinyroot
 PROMPT 0
 LABEL tinyroot
   KERNEL /$(LINUX_IMAGE_TARGET)
-$(if $(ROOTFS_CPIO),  INITRD /$(ROOTFS_CPIO)
-)  APPEND $(BOOT_CMDLINE)
+$(if $(1),  INITRD /$(1)
+)  APPEND $(2)
 endef
-SYSLINUX_CFG := $(ROOTFS_DIR)/syslinux.cfg
 
-# What the bootloader boots, in the images directory being assembled.
-BOOT_FILES = $(IMAGES_DIR).tmp/$(LINUX_IMAGE_TARGET) $(if $(ROOTFS_CPIO),$(IMAGES_DIR).tmp/$(ROOTFS_CPIO))
+# What the bootloader boots, in the images directory being assembled: the
+# kernel and the initramfs $(1), if any.
+boot-files = $(IMAGES_DIR).tmp/$(LINUX_IMAGE_TARGET) $(if $(1),$(IMAGES_DIR).tmp/$(1))
 
-# The file, written when an image's commands are expanded (in the images
-# step's recipe), under the root filesystem's build directory.
-write-syslinux-cfg = $(file >$(SYSLINUX_CFG),$(syslinux-cfg))
+# $(call write-syslinux-cfg,FILE,INITRAMFS,COMMAND_LINE): the file, under
+# the root filesystem's build directory, one for each image, as they differ.
+# Written when an image's commands are expanded: make expands the images
+# step's whole recipe before its first line runs.
+write-syslinux-cfg = $(file >$(1),$(call syslinux-cfg,$(2),$(3)))
 
-# $(call fat-boot-files,MTOOLS_IMAGE,IMAGE_NAME,FIX): syslinux.cfg, the
-# kernel and the initramfs onto a FAT filesystem that syslinux is already
-# installed on, once fat-fits has checked they fit (else its one line names
-# the sizes and FIX). MTOOLS_IMAGE may hold an offset: disk.img@@1048576.
+# $(call fat-boot-files,MTOOLS_IMAGE,IMAGE_NAME,FIX,INITRAMFS,COMMAND_LINE):
+# syslinux.cfg, the kernel and the initramfs (if any) onto a FAT
+# filesystem that syslinux is already installed on, once fat-fits has
+# checked they fit (else its one line names the sizes and FIX).
+# MTOOLS_IMAGE may hold an offset: disk.img@@1048576.
 define fat-boot-files
-$(write-syslinux-cfg)$(TOPDIR)/support/scripts/fat-fits $(1) $(2) "$(3)" $(SYSLINUX_CFG) $(BOOT_FILES)
-mcopy -i $(1) $(SYSLINUX_CFG) $(BOOT_FILES) ::
+$(call write-syslinux-cfg,$(ROOTFS_DIR)/$(2).syslinux.cfg,$(4),$(5))$(TOPDIR)/support/scripts/fat-fits $(1) $(2) "$(3)" \
+	$(ROOTFS_DIR)/$(2).syslinux.cfg $(call boot-files,$(4))
+mcopy -i $(1) $(ROOTFS_DIR)/$(2).syslinux.cfg ::syslinux.cfg
+mcopy -i $(1) $(call boot-files,$(4)) ::
 endef

@@ -76,6 +76,14 @@ def test_disk_is_what_the_disk_defconfig_boots_by_default(disk_and_iso):
     assert status == 3
 
 
+def test_uefi_refused_on_a_disk_built_without_it(disk_and_iso):
+    """The message names the menu entry to turn on."""
+    result = subprocess.run(boot_argv(disk_and_iso.out, "--boot", "uefi"), text=True, capture_output=True)
+    assert result.returncode != 0
+    assert "disk.img has no UEFI bootloader" in result.stderr and "TR_IMAGE_DISK_UEFI" in result.stderr, \
+        result.stderr
+
+
 def test_iso_is_hybrid_and_boots_as_a_hard_disk(disk_and_iso, tmp_path):
     """The ISO's own bytes as the hard disk (as on a USB stick)."""
     images = tmp_path / "out" / "images"

@@ -4,8 +4,12 @@
 #           -initrd, -append): the fastest, and the only path where
 #           start.sh chooses the kernel command line (--append, --exec,
 #           --ssh)
-#   disk    images/disk.img as the first hard disk (IDE on pc, AHCI on
-#           q35), through the PC's BIOS (SeaBIOS) and syslinux
+#   disk    images/disk.img as a virtio disk, through the PC's BIOS
+#           (SeaBIOS) and syslinux; the kernel finds a root filesystem
+#           on it through the same virtio disk
+#   uefi    the same disk under UEFI firmware (Debian's OVMF) and
+#           systemd-boot: its code read-only, its variables in a copy
+#           made for this run
 #   iso     images/tinyroot.iso as a CD-ROM, through SeaBIOS and isolinux
 #   floppy  images/floppy.img as drive A:, through SeaBIOS and syslinux
 # On the firmware paths the bootloader reads the kernel command line the
@@ -14,10 +18,14 @@
 # file. The default is qemu.conf's QEMU_BOOT: the first image the
 # configuration built (disk, iso, floppy), else the kernel.
 
+# OVMF as Debian installs it: never the .secboot variant, which needs SMM.
+ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+
 # The image file of a firmware path, and its entry in the menu.
 boot_image_of() {
 	case $1 in
-	disk) echo disk.img ;;
+	disk | uefi) echo disk.img ;;
 	iso) echo tinyroot.iso ;;
 	floppy) echo floppy.img ;;
 	esac
@@ -25,6 +33,7 @@ boot_image_of() {
 boot_menu_entry_of() {
 	case $1 in
 	disk) echo "Disk image (TR_IMAGE_DISK)" ;;
+	uefi) echo "Disk image boots under UEFI too (TR_IMAGE_DISK_UEFI)" ;;
 	iso) echo "ISO image (TR_IMAGE_ISO)" ;;
 	floppy) echo "Floppy image (TR_IMAGE_FLOPPY)" ;;
 	esac
@@ -41,8 +50,15 @@ boot_check() {
 	[ "$pc" = y ] || usage_error "--boot $boot: the $QEMU_ARCH virt board boots the kernel directly: use --boot kernel"
 	[ -f "$images/$image" ] ||
 		die "--boot $boot: no $images/$image: turn on Filesystem images → $(boot_menu_entry_of "$boot") in '$make_cmd menuconfig' and build with '$make_cmd'"
+	if [ "$boot" = uefi ]; then
+		[ "$QEMU_UEFI" = y ] ||
+			die "--boot uefi: $images/$image has no UEFI bootloader: turn on Filesystem images → $(boot_menu_entry_of uefi) in '$make_cmd menuconfig' and build with '$make_cmd'"
+		if [ ! -f "$ovmf_code" ] || [ ! -f "$ovmf_vars" ]; then
+			die "--boot uefi: no UEFI firmware ($ovmf_code): install Debian's ovmf (apt-get install ovmf)"
+		fi
+	fi
 	if [ "$machine" = microvm ]; then
-		usage_error "--boot $boot: microvm has no firmware disk, CD-ROM or floppy boot: use --machine pc or q35"
+		usage_error "--boot $boot: microvm has no firmware disk, CD-ROM, floppy or UEFI boot: use --machine pc or q35"
 	fi
 	if [ "$boot" = floppy ] && [ "$machine" = q35 ]; then
 		usage_error "--boot floppy: q35 has no floppy controller: use --machine pc"
@@ -54,10 +70,17 @@ boot_check() {
 
 # The QEMU arguments that boot (boot_args), the kernel path's aside.
 boot_firmware_args() {
-	local file
+	local file virtio_disk=virtio-blk-pci,drive=disk,bootindex=0
 	file=$(qemu_escape "$images/$(boot_image_of "$1")")
 	case $1 in
-	disk) boot_args=(-drive "file=$file,format=raw,if=ide,snapshot=on" -boot order=c) ;;
+	disk) boot_args=(-drive "file=$file,format=raw,if=none,id=disk,snapshot=on" -device "$virtio_disk") ;;
+	uefi)
+		make_tmp
+		cp "$ovmf_vars" "$tmp/OVMF_VARS.fd"
+		boot_args=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$(qemu_escape "$ovmf_code")"
+			-drive "if=pflash,format=raw,unit=1,file=$(qemu_escape "$tmp/OVMF_VARS.fd")"
+			-drive "file=$file,format=raw,if=none,id=disk,snapshot=on" -device "$virtio_disk")
+		;;
 	iso) boot_args=(-drive "file=$file,format=raw,if=ide,media=cdrom,readonly=on" -boot order=d) ;;
 	floppy) boot_args=(-drive "file=$file,format=raw,if=floppy,snapshot=on" -boot order=a) ;;
 	esac

@@ -21,6 +21,8 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -588,6 +590,35 @@ static void debug_exit(const struct config *cfg)
 		report("close", path);
 }
 
+/* The initramfs's filesystem types (linux/magic.h): memory only. */
+#define RAMFS_MAGIC 0x858458f6
+#define TMPFS_MAGIC 0x01021994
+
+/* A root filesystem on a disk that is mounted read-write gets remounted
+ * read-only, so that everything is on the disk before reboot(2) and it is
+ * clean at the next boot. One mounted read-only (the disk image's default,
+ * and squashfs always) and the initramfs, which has no disk, are left as
+ * they are. */
+static void remount_root_read_only(const struct config *cfg)
+{
+	char path[PATH_MAX];
+	struct statfs st;
+
+	if (!mkpath(cfg, path, "/"))
+		return;
+	/* (a test build's root is a directory, a mount point only if the test made it one) */
+	if (cfg->root[0] && !is_mounted(path))
+		return;
+	if (statfs(path, &st) < 0) {
+		report("statfs", path);
+		return;
+	}
+	if ((st.f_flags & ST_RDONLY) || st.f_type == RAMFS_MAGIC || st.f_type == TMPFS_MAGIC)
+		return;
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		report("remount read-only", path);
+}
+
 static void shutdown_system(const struct config *cfg, const sigset_t *sigs, bool mounted[NMOUNTS],
 			    int cmd)
 {
@@ -597,6 +628,7 @@ static void shutdown_system(const struct config *cfg, const sigset_t *sigs, bool
 	if (cfg->debug_exit && cmd == RB_POWER_OFF)
 		debug_exit(cfg);
 	unmount_all(cfg, mounted);
+	remount_root_read_only(cfg);
 	do_reboot(sigs, cmd);
 }
 
