@@ -34,7 +34,8 @@
 #                           images/known_hosts holds the server's key
 #   QEMU_BOOT               kernel | disk | iso | floppy: what --boot boots
 #                           by default (launcher/boot.sh)
-#   QEMU_UEFI               y when disk.img has a UEFI bootloader (--boot uefi)
+#   QEMU_UEFI               y when disk.img and tinyroot.iso have a UEFI
+#                           bootloader (--boot uefi, uefi-iso)
 #
 # Network: QEMU user networking (no privileges needed) with a virtio NIC; the
 # guest gets 10.0.2.15 from QEMU's DHCP server, and 10.0.2.2 is the host's
@@ -125,10 +126,10 @@ Options:
   --output DIR        the build's output directory: boots DIR/images
                       (default: \$O if set, else output/ in the tinyroot tree)
   --boot WHAT         kernel (QEMU loads the kernel and the initramfs), disk
-                      (images/disk.img as a hard disk), uefi (disk.img under
-                      OVMF and systemd-boot), iso (tinyroot.iso as a CD-ROM)
-                      or floppy (floppy.img as drive A:); the other images
-                      boot through the PC's BIOS and syslinux; all with
+                      (images/disk.img as a hard disk), iso (tinyroot.iso
+                      as a CD-ROM) or floppy (floppy.img as drive A:),
+                      through the PC's BIOS and syslinux; uefi or uefi-iso
+                      (disk.img or the ISO under OVMF and systemd-boot); all with
                       the kernel command line the build gave them (default:
                       the first of disk, iso, floppy the build made, else
                       kernel; kernel with --exec, --ssh or --append)
@@ -277,8 +278,8 @@ set_option() { # name value
 	--output) opt_output=$2 ;;
 	--boot)
 		case $2 in
-		kernel | disk | uefi | iso | floppy) opt_boot=$2 ;;
-		*) usage_error "--boot: expected kernel, disk, uefi, iso or floppy, not '$2'" ;;
+		kernel | disk | uefi | iso | uefi-iso | floppy) opt_boot=$2 ;;
+		*) usage_error "--boot: expected kernel, disk, uefi, iso, uefi-iso or floppy, not '$2'" ;;
 		esac
 		;;
 	--display)
@@ -452,8 +453,8 @@ else
 	boot=$QEMU_BOOT
 fi
 case $boot in
-kernel | disk | uefi | iso | floppy) ;;
-*) die "$images/qemu.conf: QEMU_BOOT must be kernel, disk, uefi, iso or floppy, not '$boot'" ;;
+kernel | disk | uefi | iso | uefi-iso | floppy) ;;
+*) die "$images/qemu.conf: QEMU_BOOT must be kernel, disk, uefi, iso, uefi-iso or floppy, not '$boot'" ;;
 esac
 boot_check "$boot" ${kernel_options[@]+"${kernel_options[@]}"}
 

@@ -34,7 +34,7 @@ LINUX_IMAGE_FRAGMENTS = \
 	$(if $(or $(TR_ROOTFS_EXT4),$(TR_ROOTFS_SQUASHFS)),$(LINUX_BOARD_DIR)/disk-root.fragment) \
 	$(if $(TR_ROOTFS_EXT4),$(LINUX_BOARD_DIR)/rootfs-ext4.fragment) \
 	$(if $(TR_ROOTFS_SQUASHFS),$(LINUX_BOARD_DIR)/rootfs-squashfs.fragment) \
-	$(if $(TR_IMAGE_DISK_UEFI),$(LINUX_BOARD_DIR)/efi.fragment)
+	$(if $(TR_IMAGE_UEFI),$(LINUX_BOARD_DIR)/efi.fragment)
 # What the image needs on every architecture, then on this one (its board's
 # console driver, what its user space and its bootable images need of the
 # kernel).
@@ -46,7 +46,7 @@ LINUX_REQUIRED_FRAGMENTS = $(LINUX_PKGDIR)/required.fragment \
 LINUX_CONFIG_FILES = $(LINUX_FRAGMENTS) $(LINUX_REQUIRED_FRAGMENTS) $(LINUX_CUSTOM_CONFIG) \
 	$(if $(TR_ROOTFS_INITRAMFS_IN_KERNEL),$(LINUX_INITRAMFS_CONSOLE_LIST))
 LINUX_KCONFIG_SYMBOLS = TR_CONSOLE_SERIAL TR_CONSOLE_GRAPHICAL TR_CONSOLE_BOTH TR_REPRODUCIBLE \
-	TR_ROOTFS_INITRAMFS_IN_KERNEL TR_ROOTFS_EXT4 TR_ROOTFS_SQUASHFS TR_IMAGE_DISK_UEFI
+	TR_ROOTFS_INITRAMFS_IN_KERNEL TR_ROOTFS_EXT4 TR_ROOTFS_SQUASHFS TR_IMAGE_UEFI
 
 # The initramfs built in: the target directory, packed by the kernel's
 # usr/gen_initramfs.sh (the building user's files become root's), plus

@@ -4,8 +4,9 @@
 # partition), holds the bootloaders, the kernel and the initramfs. On a
 # BIOS, syslinux's MBR code loads the partition's boot sector, which
 # syslinux's installer writes, and ldlinux then reads syslinux.cfg, the
-# kernel and the initramfs from the partition. With UEFI too, systemd-boot
-# is on the same partition (systemd-boot.mk): one image for both.
+# kernel and the initramfs from the partition. With UEFI boot too,
+# systemd-boot is on the same partition (systemd-boot.mk): one image for
+# both.
 #
 # With the root filesystem on the disk (ext4 or squashfs), the FAT
 # partition takes 16 MiB and a second partition the rest, with the root
@@ -70,7 +71,7 @@ mkfs.fat --offset $(DISK_IMAGE_START_SECTOR) -F 16 --invariant -i $(BOOT_VOLUME_
 	$(IMAGES_DIR).tmp/disk.img $$(( $(DISK_BOOT_MIB) * 1024 ))
 syslinux --offset $(DISK_IMAGE_START_BYTES) --install $(IMAGES_DIR).tmp/disk.img
 dd if=$(SYSLINUX_MBR) of=$(IMAGES_DIR).tmp/disk.img bs=440 count=1 conv=notrunc status=none
-$(if $(TR_IMAGE_DISK_UEFI),$(call efi-boot-files,$(IMAGES_DIR).tmp/disk.img@@$(DISK_IMAGE_START_BYTES),$(DISK_INITRAMFS),$(DISK_CMDLINE)))
+$(if $(TR_IMAGE_UEFI),$(call efi-boot-files,$(IMAGES_DIR).tmp/disk.img@@$(DISK_IMAGE_START_BYTES),disk.img,$(DISK_INITRAMFS),$(DISK_CMDLINE)))
 $(call fat-boot-files,$(IMAGES_DIR).tmp/disk.img@@$(DISK_IMAGE_START_BYTES),disk.img,$(DISK_IMAGE_FIX),$(DISK_INITRAMFS),$(DISK_CMDLINE))
 $(if $(DISK_ROOTFS),$(disk-rootfs-copy))
 endef

@@ -85,7 +85,7 @@ QEMU_APPEND='$(subst ','\'',$(CONFIGURED_KERNEL_ARGS))'
 QEMU_NET=$(if $(TR_QEMU_NET_USER),user)$(if $(TR_QEMU_NET_RESTRICTED),restricted)$(if $(TR_QEMU_NET_NONE),none)
 QEMU_FORWARDS='$(subst ','\'',$(strip $(call qstrip,$(TR_QEMU_FORWARDS))))'
 QEMU_BOOT=$(or $(firstword $(BOOT_IMAGES)),kernel)
-QEMU_UEFI=$(if $(TR_IMAGE_DISK_UEFI),y,n)
+QEMU_UEFI=$(if $(TR_IMAGE_UEFI),y,n)
 endef
 
 # The kernel must unpack the initramfs.

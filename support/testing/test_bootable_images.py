@@ -80,7 +80,7 @@ def test_uefi_refused_on_a_disk_built_without_it(disk_and_iso):
     """The message names the menu entry to turn on."""
     result = subprocess.run(boot_argv(disk_and_iso.out, "--boot", "uefi"), text=True, capture_output=True)
     assert result.returncode != 0
-    assert "disk.img has no UEFI bootloader" in result.stderr and "TR_IMAGE_DISK_UEFI" in result.stderr, \
+    assert "disk.img has no UEFI bootloader" in result.stderr and "TR_IMAGE_UEFI" in result.stderr, \
         result.stderr
 
 

@@ -1,7 +1,8 @@
 """The disk defconfig: disk.img with its root filesystem on a second
 partition (ext4, then squashfs), booted through a BIOS (SeaBIOS and
 syslinux) and under UEFI (OVMF and systemd-boot), with no -kernel; the
-kernel mounts the root read-only and starts the C init from it. One build of
+kernel mounts the root read-only and starts the C init from it. Its hybrid
+ISO, on both firmwares, as a CD and as a disk. One build of
 qemu_x86_64_disk_defconfig for the module, its kernel given both
 filesystems (extra fragments), so that switching the root filesystem's type compiles
 nothing again."""
@@ -86,6 +87,35 @@ def test_ext4_root_boots_under_uefi(disk_build):
     output, _, firmware = boots_from_the_root_partition(argv, "ext4")
     assert "SYSLINUX" not in output
     assert firmware == "UEFI", "the kernel runs on UEFI"
+
+
+@pytest.mark.parametrize("boot, firmware, medium", [
+    ("iso", "BIOS", "cdrom"),
+    ("uefi-iso", "UEFI", "cdrom"),
+    ("disk", "BIOS", "disk"),
+    ("uefi", "UEFI", "disk"),
+])
+def test_iso_boots_on_both_firmwares_as_a_cd_and_as_a_disk(disk_build, tmp_path, boot, firmware, medium):
+    """The hybrid ISO with an El Torito EFI image: isolinux or systemd-boot
+    start the kernel with the initramfs; as a disk (a USB stick), its bytes
+    stand in for disk.img."""
+    out = disk_build.out
+    if medium == "disk":
+        out = tmp_path / "out"
+        shutil.copytree(disk_build.out / "images", out / "images")
+        shutil.copy(out / "images" / "tinyroot.iso", out / "images" / "disk.img")
+    vm = VM(boot_argv(out, "--boot", boot))
+    try:
+        vm.wait_for_shell(timeout=180)
+        cmdline, _ = vm.run("cat /proc/cmdline")
+        assert "initrd=" in cmdline and "root=" not in cmdline, cmdline
+        assert vm.run("[ -d /sys/firmware/efi ] && echo UEFI || echo BIOS") == (firmware, 0)
+        assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
+    assert ("ISOLINUX 6.04" in vm.output) == (firmware == "BIOS")
 
 
 def test_written_ext4_root_is_clean_after_poweroff(disk_build, tmp_path):

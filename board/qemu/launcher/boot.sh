@@ -11,6 +11,7 @@
 #           systemd-boot: its code read-only, its variables in a copy
 #           made for this run
 #   iso     images/tinyroot.iso as a CD-ROM, through SeaBIOS and isolinux
+#   uefi-iso  the same CD-ROM under OVMF and systemd-boot
 #   floppy  images/floppy.img as drive A:, through SeaBIOS and syslinux
 # On the firmware paths the bootloader reads the kernel command line the
 # build wrote into its configuration; the images are opened with
@@ -26,15 +27,15 @@ ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 boot_image_of() {
 	case $1 in
 	disk | uefi) echo disk.img ;;
-	iso) echo tinyroot.iso ;;
+	iso | uefi-iso) echo tinyroot.iso ;;
 	floppy) echo floppy.img ;;
 	esac
 }
 boot_menu_entry_of() {
 	case $1 in
 	disk) echo "Disk image (TR_IMAGE_DISK)" ;;
-	uefi) echo "Disk image boots under UEFI too (TR_IMAGE_DISK_UEFI)" ;;
-	iso) echo "ISO image (TR_IMAGE_ISO)" ;;
+	uefi) echo "Disk image (TR_IMAGE_DISK)" ;;
+	iso | uefi-iso) echo "ISO image (TR_IMAGE_ISO)" ;;
 	floppy) echo "Floppy image (TR_IMAGE_FLOPPY)" ;;
 	esac
 }
@@ -50,11 +51,11 @@ boot_check() {
 	[ "$pc" = y ] || usage_error "--boot $boot: the $QEMU_ARCH virt board boots the kernel directly: use --boot kernel"
 	[ -f "$images/$image" ] ||
 		die "--boot $boot: no $images/$image: turn on Filesystem images → $(boot_menu_entry_of "$boot") in '$make_cmd menuconfig' and build with '$make_cmd'"
-	if [ "$boot" = uefi ]; then
+	if [ "$boot" = uefi ] || [ "$boot" = uefi-iso ]; then
 		[ "$QEMU_UEFI" = y ] ||
-			die "--boot uefi: $images/$image has no UEFI bootloader: turn on Filesystem images → $(boot_menu_entry_of uefi) in '$make_cmd menuconfig' and build with '$make_cmd'"
+			die "--boot $boot: $images/$image has no UEFI bootloader: turn on Filesystem images → UEFI boot too (TR_IMAGE_UEFI) in '$make_cmd menuconfig' and build with '$make_cmd'"
 		if [ ! -f "$ovmf_code" ] || [ ! -f "$ovmf_vars" ]; then
-			die "--boot uefi: no UEFI firmware ($ovmf_code): install Debian's ovmf (apt-get install ovmf)"
+			die "--boot $boot: no UEFI firmware ($ovmf_code): install Debian's ovmf (apt-get install ovmf)"
 		fi
 	fi
 	if [ "$machine" = microvm ]; then
@@ -70,18 +71,24 @@ boot_check() {
 
 # The QEMU arguments that boot (boot_args), the kernel path's aside.
 boot_firmware_args() {
-	local file virtio_disk=virtio-blk-pci,drive=disk,bootindex=0
+	local file disk cdrom
 	file=$(qemu_escape "$images/$(boot_image_of "$1")")
+	disk=(-drive "file=$file,format=raw,if=none,id=disk,snapshot=on" -device "virtio-blk-pci,drive=disk,bootindex=0")
+	cdrom=(-drive "file=$file,format=raw,if=ide,media=cdrom,readonly=on")
 	case $1 in
-	disk) boot_args=(-drive "file=$file,format=raw,if=none,id=disk,snapshot=on" -device "$virtio_disk") ;;
-	uefi)
-		make_tmp
-		cp "$ovmf_vars" "$tmp/OVMF_VARS.fd"
-		boot_args=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$(qemu_escape "$ovmf_code")"
-			-drive "if=pflash,format=raw,unit=1,file=$(qemu_escape "$tmp/OVMF_VARS.fd")"
-			-drive "file=$file,format=raw,if=none,id=disk,snapshot=on" -device "$virtio_disk")
-		;;
-	iso) boot_args=(-drive "file=$file,format=raw,if=ide,media=cdrom,readonly=on" -boot order=d) ;;
+	disk) boot_args=("${disk[@]}") ;;
+	uefi) boot_args=("${disk[@]}") && uefi_firmware_args ;;
+	iso) boot_args=("${cdrom[@]}" -boot order=d) ;;
+	uefi-iso) boot_args=("${cdrom[@]}") && uefi_firmware_args ;;
 	floppy) boot_args=(-drive "file=$file,format=raw,if=floppy,snapshot=on" -boot order=a) ;;
 	esac
+}
+
+# OVMF as two flash drives, added to boot_args: its code read-only, its
+# variables (the boot entries it writes) in a copy for this run.
+uefi_firmware_args() {
+	make_tmp
+	cp "$ovmf_vars" "$tmp/OVMF_VARS.fd"
+	boot_args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$(qemu_escape "$ovmf_code")"
+		-drive "if=pflash,format=raw,unit=1,file=$(qemu_escape "$tmp/OVMF_VARS.fd")")
 }
