@@ -36,6 +36,10 @@ def figures(boot=0.6, total=1_400_000):
                     "sizes": {"kernel": 4000, "initramfs": 5, "total": 4005, "busybox": 2, "toybox": 0}},
         "riscv64": {"cold_build": 160.0, "boot_prompt": dict(prompt, median=1.25),
                     "sizes": {"kernel": 3000, "initramfs": 6, "total": 3006, "busybox": 3, "toybox": 0}},
+        "disk": {"cold_build": 95.0, "boot_prompt": dict(prompt, median=0.7),
+                 "boot_firmware": {"disk": dict(prompt, median=2.2), "uefi": dict(prompt, median=6.1),
+                                   "iso": dict(prompt, median=2.0), "uefi-iso": dict(prompt, median=6.4)},
+                 "sizes": {"kernel": 2, "initramfs": 4, "total": 6, "busybox": 1000}},
         "floppy": {"cold_build": 90.0, "boot_prompt": prompt, "boot_firmware": {"floppy": dict(prompt, median=2.1)},
                    "sizes": {"kernel": 1, "initramfs": 1, "total": total, "busybox": 1}},
         "tutorial": {"cold_build": 500.0, "cold_build_fresh": True,
@@ -86,6 +90,8 @@ def test_boot_paths_stand_beside_the_kernel_boot():
     assert "| default: disk.img through SeaBIOS and syslinux | 2.50 | 0.60-2.80 |" in table
     assert "| default: tinyroot.iso as a CD-ROM, SeaBIOS and isolinux | 1.90 |" in table
     assert "| floppy defconfig: floppy.img through SeaBIOS and syslinux | 2.10 |" in table
+    assert "| disk defconfig: disk.img, its ext4 root, under OVMF and systemd-boot | 6.10 |" in table
+    assert "| disk defconfig: tinyroot.iso as a CD-ROM, OVMF and systemd-boot | 6.40 |" in table
     assert table in bench.table(figures())
 
 
