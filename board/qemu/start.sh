@@ -133,6 +133,10 @@ Options:
                       the kernel command line the build gave them (default:
                       the first of disk, iso, floppy the build made, else
                       kernel; kernel with --exec, --ssh or --append)
+  --disk-bus BUS      how --boot disk or uefi attaches disk.img: virtio (the
+                      default), ahci (SATA), nvme or usb (a USB stick on
+                      xHCI): a real PC's disks, for a kernel with their
+                      drivers (Kernel → Drivers for real PCs)
   --serial            console on the serial port, in this terminal
                       (-serial mon:stdio, console=ttyS0 or ttyAMA0; Ctrl-A X
                       quits QEMU)
@@ -258,6 +262,7 @@ opt_console=
 opt_display=
 opt_accel=auto
 opt_machine=
+opt_disk_bus=
 opt_mem=
 opt_cpus=
 opt_append=
@@ -292,6 +297,12 @@ set_option() { # name value
 		case $2 in
 		kvm | tcg | auto) opt_accel=$2 ;;
 		*) usage_error "--accel: expected kvm, tcg or auto, not '$2'" ;;
+		esac
+		;;
+	--disk-bus)
+		case $2 in
+		virtio | ahci | nvme | usb) opt_disk_bus=$2 ;;
+		*) usage_error "--disk-bus: expected virtio, ahci, nvme or usb, not '$2'" ;;
 		esac
 		;;
 	--machine)
@@ -353,14 +364,14 @@ while [ $# -gt 0 ]; do
 	--serial | --graphical | --both) opt_console=${1#--} ;;
 	--dry-run) dry_run=y ;;
 	--ssh) have_ssh=y ;;
-	--output | --boot | --display | --accel | --machine | --mem | --cpus | --append | --exec | \
+	--output | --boot | --disk-bus | --display | --accel | --machine | --mem | --cpus | --append | --exec | \
 		--net | --forward | --guestfwd | --share | --ssh-command | --ssh-key)
 		[ $# -ge 2 ] || usage_error "$1 needs a value"
 		set_option "$1" "$2"
 		shift
 		;;
-	--output=* | --boot=* | --display=* | --accel=* | --machine=* | --mem=* | --cpus=* | --append=* | --exec=* | \
-		--net=* | --forward=* | --guestfwd=* | --share=* | --ssh-command=* | --ssh-key=*)
+	--output=* | --boot=* | --disk-bus=* | --display=* | --accel=* | --machine=* | --mem=* | --cpus=* | \
+		--append=* | --exec=* | --net=* | --forward=* | --guestfwd=* | --share=* | --ssh-command=* | --ssh-key=*)
 		set_option "${1%%=*}" "${1#*=}"
 		;;
 	--)

@@ -29,12 +29,13 @@ LINUX_FRAGMENTS = \
 LINUX_PVPANIC_FRAGMENT = $(firstword $(wildcard $(LINUX_BOARD_DIR)/pvpanic.fragment) \
 	$(LINUX_BOARDS_DIR)/pvpanic-pci.fragment)
 # What the bootable images ask of the kernel (Filesystem images): a root
-# filesystem on the disk, UEFI boot.
+# filesystem on the disk, UEFI boot; and a real PC's drivers.
 LINUX_IMAGE_FRAGMENTS = \
 	$(if $(or $(TR_ROOTFS_EXT4),$(TR_ROOTFS_SQUASHFS)),$(LINUX_BOARD_DIR)/disk-root.fragment) \
 	$(if $(TR_ROOTFS_EXT4),$(LINUX_BOARD_DIR)/rootfs-ext4.fragment) \
 	$(if $(TR_ROOTFS_SQUASHFS),$(LINUX_BOARD_DIR)/rootfs-squashfs.fragment) \
-	$(if $(TR_IMAGE_UEFI),$(LINUX_BOARD_DIR)/efi.fragment)
+	$(if $(TR_IMAGE_UEFI),$(LINUX_BOARD_DIR)/efi.fragment) \
+	$(if $(TR_PACKAGE_LINUX_GENERIC_PC),$(LINUX_BOARD_DIR)/generic-pc.fragment)
 # What the image needs on every architecture, then on this one (its board's
 # console driver, what its user space and its bootable images need of the
 # kernel).

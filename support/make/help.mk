@@ -70,8 +70,9 @@ help:
 	@echo '                           the configuration (Build options) sets the job count'
 	@echo
 	@echo 'Files:'
-	@echo '  $$O/.config, $$O/images/ (kernel, initramfs; disk.img, tinyroot.iso, floppy.img:'
-	@echo '  Filesystem images, booted with board/qemu/start.sh --boot), $$O/target/ (root filesystem),'
+	@echo '  $$O/.config, $$O/images/ (kernel, initramfs; disk.img, tinyroot.iso, floppy.img, rootfs.ext4,'
+	@echo '  rootfs.squashfs: Filesystem images, booted with board/qemu/start.sh --boot),'
+	@echo '  $$O/target/ (root filesystem),'
 	@echo '  $$O/build/<pkg>-<version>/ (source, stamps, <step>.log), $$O/build/build-time.log,'
 	@echo '  local.mk (beside .config for O=, else in the tree): <PKG>_OVERRIDE_SRCDIR = dir'
 	@echo

@@ -41,7 +41,7 @@ def disk_build(tmp_path_factory):
     return b
 
 
-def boots_from_the_root_partition(argv, fstype):
+def boots_from_the_root_partition(argv, fstype, partition="vda2"):
     """Boots argv to a shell and checks what booted: no initramfs, the root
     partition mounted read-only as /, the C init as PID 1, /run and /tmp
     writable; then a poweroff must end QEMU with 0. Returns the console's
@@ -54,8 +54,8 @@ def boots_from_the_root_partition(argv, fstype):
         mounts, _ = vm.run("cat /proc/mounts")
         [root] = [line.split() for line in mounts.splitlines() if line.split()[1] == "/"]
         assert root[:3] == ["/dev/root", "/", fstype] and root[3].split(",")[0] == "ro", mounts
-        # /dev/root is the kernel's name for what root= found: the virtio disk's second partition
-        assert vm.run("[ $(mountpoint -d /) = $(cat /sys/class/block/vda2/dev) ]")[1] == 0
+        # /dev/root is the kernel's name for what root= found: the disk's second partition
+        assert vm.run("basename $(readlink /sys/dev/block/$(mountpoint -d /))") == (partition, 0)
         assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
         out, status = vm.run("touch /written")
         assert status != 0 and "Read-only file system" in out, out
@@ -73,6 +73,20 @@ def test_ext4_root_boots_through_the_bios(disk_build):
     output, _, firmware = boots_from_the_root_partition(boot_argv(disk_build.out, "--boot", "disk"), "ext4")
     assert "SYSLINUX 6.04" in output
     assert firmware == "BIOS", "booted through a BIOS, the kernel sees no EFI"
+
+
+@pytest.mark.parametrize("bus, partition", [("ahci", "sda2"), ("nvme", "nvme0n1p2"), ("usb", "sda2")])
+def test_root_is_found_on_a_real_pcs_disk_controllers(disk_build, bus, partition):
+    """The disk defconfig's kernel has a real PC's drivers (generic-pc.fragment):
+    disk.img on SATA (AHCI), NVMe and a USB stick (xHCI), as --disk-bus
+    attaches it, boots through the BIOS and the kernel mounts its root."""
+    boots_from_the_root_partition(boot_argv(disk_build.out, "--boot", "disk", "--disk-bus", bus), "ext4", partition)
+
+
+def test_disk_bus_is_refused_where_no_disk_img_is_attached(disk_build):
+    result = subprocess.run(boot_argv(disk_build.out, "--boot", "iso", "--disk-bus", "nvme"), text=True,
+                            capture_output=True)
+    assert result.returncode != 0 and "--disk-bus: --boot iso attaches no disk.img" in result.stderr, result.stderr
 
 
 def test_ext4_root_boots_under_uefi(disk_build):
@@ -249,5 +263,7 @@ def test_manifest_records_systemd_boot_and_its_debian_version(disk_build):
 
 def test_kernel_has_what_the_images_ask(disk_build):
     config = (disk_build.out / "build" / "linux-6.1-debian" / "src" / ".config").read_text()
-    for option in ("BLOCK", "VIRTIO_BLK", "MSDOS_PARTITION", "EXT4_FS", "SQUASHFS", "EFI", "EFI_STUB"):
+    for option in ("BLOCK", "VIRTIO_BLK", "MSDOS_PARTITION", "EXT4_FS", "SQUASHFS", "EFI", "EFI_STUB", "FB_EFI",
+                   "FRAMEBUFFER_CONSOLE", "SATA_AHCI", "BLK_DEV_NVME", "USB_XHCI_HCD", "USB_STORAGE", "USB_HID",
+                   "VGA_CONSOLE"):
         assert f"\nCONFIG_{option}=y\n" in config, option

@@ -4,9 +4,10 @@
 #           -initrd, -append): the fastest, and the only path where
 #           start.sh chooses the kernel command line (--append, --exec,
 #           --ssh)
-#   disk    images/disk.img as a virtio disk, through the PC's BIOS
+#   disk    images/disk.img as a virtio disk (or, --disk-bus, on a real
+#           PC's AHCI, NVMe or USB controller), through the PC's BIOS
 #           (SeaBIOS) and syslinux; the kernel finds a root filesystem
-#           on it through the same virtio disk
+#           on it through the same controller
 #   uefi    the same disk under UEFI firmware (Debian's OVMF) and
 #           systemd-boot: its code read-only, its variables in a copy
 #           made for this run
@@ -64,6 +65,9 @@ boot_check() {
 	if [ "$boot" = floppy ] && [ "$machine" = q35 ]; then
 		usage_error "--boot floppy: q35 has no floppy controller: use --machine pc"
 	fi
+	if [ -n "$opt_disk_bus" ] && [ "$boot" != disk ] && [ "$boot" != uefi ]; then
+		usage_error "--disk-bus: --boot $boot attaches no disk.img: use --boot disk or uefi"
+	fi
 	if [ $# -gt 0 ]; then
 		usage_error "--boot $boot: $1 needs the kernel command line, and $image's bootloader reads it from the image: use --boot kernel"
 	fi
@@ -73,7 +77,13 @@ boot_check() {
 boot_firmware_args() {
 	local file disk cdrom
 	file=$(qemu_escape "$images/$(boot_image_of "$1")")
-	disk=(-drive "file=$file,format=raw,if=none,id=disk,snapshot=on" -device "virtio-blk-pci,drive=disk,bootindex=0")
+	disk=(-drive "file=$file,format=raw,if=none,id=disk,snapshot=on")
+	case ${opt_disk_bus:-virtio} in
+	virtio) disk+=(-device "virtio-blk-pci,drive=disk,bootindex=0") ;;
+	ahci) disk+=(-device "ahci,id=ahci" -device "ide-hd,drive=disk,bus=ahci.0,bootindex=0") ;;
+	nvme) disk+=(-device "nvme,drive=disk,serial=tinyroot,bootindex=0") ;;
+	usb) disk+=(-device "qemu-xhci,id=xhci" -device "usb-storage,drive=disk,bus=xhci.0,bootindex=0") ;;
+	esac
 	cdrom=(-drive "file=$file,format=raw,if=ide,media=cdrom,readonly=on")
 	case $1 in
 	disk) boot_args=("${disk[@]}") ;;
