@@ -25,9 +25,9 @@ $(ROOTFS_DIR)/.stamp_images: $(TOPDIR)/support/make/image-iso.mk $(wildcard $(BO
 
 # isolinux.bin is copied: -boot-info-table writes into it.
 define image-iso-cmds
-$(call write-syslinux-cfg,$(ROOTFS_DIR)/isolinux.cfg,$(ROOTFS_CPIO),$(BOOT_CMDLINE))rm -rf $(ISO_IMAGE_STAGING)
+$(call write-syslinux-cfg,$(ROOTFS_DIR)/tinyroot.iso/isolinux.cfg,$(ROOTFS_CPIO),$(BOOT_CMDLINE))rm -rf $(ISO_IMAGE_STAGING)
 mkdir -p $(ISO_IMAGE_STAGING)/isolinux
-cp $(ISOLINUX_BIN) $(SYSLINUX_LDLINUX) $(ROOTFS_DIR)/isolinux.cfg $(ISO_IMAGE_STAGING)/isolinux/
+cp $(ISOLINUX_BIN) $(SYSLINUX_LDLINUX) $(ROOTFS_DIR)/tinyroot.iso/isolinux.cfg $(ISO_IMAGE_STAGING)/isolinux/
 cp $(call boot-files,$(ROOTFS_CPIO)) $(ISO_IMAGE_STAGING)/
 $(if $(TR_IMAGE_UEFI),$(call efi-boot-image,$(ISO_IMAGE_STAGING)/efiboot.img,tinyroot.iso,$(ROOTFS_CPIO),$(BOOT_CMDLINE)))
 find $(ISO_IMAGE_STAGING) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +

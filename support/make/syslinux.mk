@@ -53,7 +53,7 @@ boot-files = $(IMAGES_DIR).tmp/$(LINUX_IMAGE_TARGET) $(if $(1),$(IMAGES_DIR).tmp
 # the root filesystem's build directory, one for each image, as they differ.
 # Written when an image's commands are expanded: make expands the images
 # step's whole recipe before its first line runs.
-write-syslinux-cfg = $(file >$(1),$(call syslinux-cfg,$(2),$(3)))
+write-syslinux-cfg = $(shell mkdir -p $(dir $(1)))$(file >$(1),$(call syslinux-cfg,$(2),$(3)))
 
 # $(call fat-boot-files,MTOOLS_IMAGE,IMAGE_NAME,FIX,INITRAMFS,COMMAND_LINE):
 # syslinux.cfg, the kernel and the initramfs (if any) onto a FAT
@@ -61,8 +61,7 @@ write-syslinux-cfg = $(file >$(1),$(call syslinux-cfg,$(2),$(3)))
 # checked they fit (else its one line names the sizes and FIX).
 # MTOOLS_IMAGE may hold an offset: disk.img@@1048576.
 define fat-boot-files
-$(call write-syslinux-cfg,$(ROOTFS_DIR)/$(2).syslinux.cfg,$(4),$(5))$(TOPDIR)/support/scripts/fat-fits $(1) $(2) "$(3)" \
-	$(ROOTFS_DIR)/$(2).syslinux.cfg $(call boot-files,$(4))
-mcopy -i $(1) $(ROOTFS_DIR)/$(2).syslinux.cfg ::syslinux.cfg
-mcopy -i $(1) $(call boot-files,$(4)) ::
+$(call write-syslinux-cfg,$(ROOTFS_DIR)/$(2)/syslinux.cfg,$(4),$(5))$(TOPDIR)/support/scripts/fat-fits $(1) $(2) "$(3)" \
+	$(ROOTFS_DIR)/$(2)/syslinux.cfg $(call boot-files,$(4))
+mcopy -i $(1) $(ROOTFS_DIR)/$(2)/syslinux.cfg $(call boot-files,$(4)) ::
 endef

@@ -40,11 +40,11 @@ endef
 # they differ) onto a FAT filesystem; the kernel and the initramfs go to
 # its root beside them.
 define efi-boot-files
-$(file >$(SYSTEMD_BOOT_LOADER_CONF),$(systemd-boot-loader-conf))$(file \
-	>$(ROOTFS_DIR)/$(2).loader-entry.conf,$(call systemd-boot-entry,$(3),$(4)))mmd -i $(1) ::EFI ::EFI/BOOT ::loader ::loader/entries
+$(shell mkdir -p $(ROOTFS_DIR)/$(2))$(file >$(SYSTEMD_BOOT_LOADER_CONF),$(systemd-boot-loader-conf))$(file \
+	>$(ROOTFS_DIR)/$(2)/tinyroot.conf,$(call systemd-boot-entry,$(3),$(4)))mmd -i $(1) ::EFI ::EFI/BOOT ::loader ::loader/entries
 mcopy -i $(1) $(SYSTEMD_BOOT_EFI) ::EFI/BOOT/BOOTX64.EFI
 mcopy -i $(1) $(SYSTEMD_BOOT_LOADER_CONF) ::loader/loader.conf
-mcopy -i $(1) $(ROOTFS_DIR)/$(2).loader-entry.conf ::loader/entries/tinyroot.conf
+mcopy -i $(1) $(ROOTFS_DIR)/$(2)/tinyroot.conf ::loader/entries/tinyroot.conf
 endef
 
 # $(call efi-boot-image,FILE,IMAGE_NAME,INITRAMFS,COMMAND_LINE): a FAT
