@@ -5,11 +5,13 @@ import pytest
 
 from test_launcher import dry_run, error_line, option, run, write_images
 
+# (the disk is a virtio device that SeaBIOS boots first: bootindex, no -boot)
 PATHS = [
-    ("disk", "disk.img", "if=ide,snapshot=on", "order=c"),
+    ("disk", "disk.img", "if=none,id=disk,snapshot=on", None),
     ("iso", "tinyroot.iso", "if=ide,media=cdrom,readonly=on", "order=d"),
     ("floppy", "floppy.img", "if=floppy,snapshot=on", "order=a"),
 ]
+OVMF_CODE = "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
 
 
 def with_image(tmp_path, name, **conf):
@@ -25,14 +27,16 @@ def test_image_boots_through_the_bios(tmp_path, boot, image, drive, order):
     # SeaBIOS (no -bios: qboot loads no disk) and the image's own command line
     assert "-kernel" not in argv and "-initrd" not in argv and "-append" not in argv and "-bios" not in argv
     assert option(argv, "-drive") == [f"file={out}/images/{image},format=raw,{drive}"]
-    assert option(argv, "-boot") == [order]
-    assert option(argv, "-device")[0] == "pvpanic"
+    assert option(argv, "-boot") == ([order] if order else [])
+    devices = option(argv, "-device")
+    firmware_devices = devices[:devices.index("pvpanic")]  # (start.sh's own come after the boot's)
+    assert firmware_devices == (["virtio-blk-pci,drive=disk,bootindex=0"] if boot == "disk" else [])
 
 
 @pytest.mark.parametrize("boot, image, drive, order", PATHS)
 def test_default_is_qemu_conf_boot_and_exec_takes_the_kernel(tmp_path, boot, image, drive, order):
     out = with_image(tmp_path, image, QEMU_BOOT=boot)
-    assert option(dry_run(out), "-boot") == [order]
+    assert option(dry_run(out), "-drive") == [f"file={out}/images/{image},format=raw,{drive}"]
     for args in (["--exec", "true"], ["--append", "foo"]):
         assert "-kernel" in dry_run(out, *args)
     assert option(dry_run(out, "--boot=kernel"), "-kernel")
@@ -78,9 +82,40 @@ def test_virt_boards_boot_the_kernel_only(tmp_path):
 def test_bad_boot_values(tmp_path, value):
     out = with_image(tmp_path, "disk.img")
     result = run("--output", out, "--boot", value)
-    assert result.returncode == 2 and "--boot: expected kernel, disk, iso or floppy" in error_line(result)
+    assert result.returncode == 2 and "--boot: expected kernel, disk, uefi, iso, uefi-iso or floppy" in error_line(result)
 
 
 def test_bad_qemu_conf_boot(tmp_path):
     out = with_image(tmp_path, "disk.img", QEMU_BOOT="usb")
-    assert "QEMU_BOOT must be kernel, disk, iso or floppy, not 'usb'" in error_line(run("--output", out))
+    assert "QEMU_BOOT must be kernel, disk, uefi, iso, uefi-iso or floppy, not 'usb'" in error_line(run("--output", out))
+
+
+@pytest.mark.parametrize("boot, image, drive", [
+    ("uefi", "disk.img", "if=none,id=disk,snapshot=on"),
+    ("uefi-iso", "tinyroot.iso", "if=ide,media=cdrom,readonly=on"),
+])
+def test_uefi_paths_run_ovmf_with_a_copy_of_its_variables(tmp_path, boot, image, drive):
+    out = with_image(tmp_path, image, QEMU_UEFI="y")
+    drives = option(dry_run(out, "--boot", boot), "-drive")
+    assert drives[0] == f"file={out}/images/{image},format=raw,{drive}" and drives[1] == OVMF_CODE, drives
+    assert drives[2].startswith("if=pflash,format=raw,unit=1,file=") and drives[2].endswith("/OVMF_VARS.fd")
+    assert "/usr/share/OVMF" not in drives[2]
+
+
+def test_uefi_refused_for_images_built_without_it(tmp_path):
+    out = with_image(tmp_path, "tinyroot.iso", QEMU_UEFI="n")
+    line = error_line(run("--output", out, "--boot", "uefi-iso"))
+    assert "has no UEFI bootloader" in line and "TR_IMAGE_UEFI" in line, line
+
+
+@pytest.mark.parametrize("bus, devices", [
+    ("ahci", ["ahci,id=ahci", "ide-hd,drive=disk,bus=ahci.0,bootindex=0"]),
+    ("nvme", ["nvme,drive=disk,serial=tinyroot,bootindex=0"]),
+    ("usb", ["qemu-xhci,id=xhci", "usb-storage,drive=disk,bus=xhci.0,bootindex=0"]),
+])
+def test_disk_bus_attaches_disk_img_on_a_real_pcs_controller(tmp_path, bus, devices):
+    out = with_image(tmp_path, "disk.img")
+    attached = option(dry_run(out, "--boot", "disk", "--disk-bus", bus), "-device")
+    assert attached[:attached.index("pvpanic")] == devices
+    result = run("--output", out, "--boot", "disk", "--disk-bus", "scsi")
+    assert result.returncode == 2 and "--disk-bus: expected virtio, ahci, nvme or usb" in error_line(result)
