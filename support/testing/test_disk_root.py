@@ -19,6 +19,11 @@ from conftest import (IMAGE_DL_DIR, TOPDIR, Build, error_lines, images_step_agai
 from test_packages import steps_run
 from vm import VM
 
+# The disk defconfig's kernel (block devices, ext4 and squashfs, EFI, a real
+# PC's drivers) shares little with the default's: about thirteen minutes of
+# compilation, which make check's time cannot take. make check-slow's.
+pytestmark = pytest.mark.slow
+
 START = str(TOPDIR / "board/qemu/start.sh")
 EXT4_FRAGMENT = TOPDIR / "board/qemu/x86_64/rootfs-ext4.fragment"
 SQUASHFS_FRAGMENT = TOPDIR / "board/qemu/x86_64/rootfs-squashfs.fragment"
