@@ -161,13 +161,14 @@ class StallingServer:
 
 
 def interrupt(build, wait_for, timeout=30):
-    """Starts make, waits for wait_for(), sends Ctrl-C to its process group."""
+    """Starts make, waits for wait_for(make's process group), sends Ctrl-C
+    to that process group."""
     env = dict(os.environ, TR_DL_DIR=str(build.dl_dir))
     proc = subprocess.Popen(["make", f"O={build.out}"], cwd=TOPDIR, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     deadline = time.monotonic() + timeout
-    while not wait_for():
+    while not wait_for(proc.pid):
         assert time.monotonic() < deadline and proc.poll() is None, "never reached the step"
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
@@ -181,7 +182,7 @@ def test_ctrl_c_during_download_then_resume(build, package_tree):
     build.set_config(TR_PRIMARY_SITE='""', TR_TEST_UPSTREAM_SITE=f'"{server.url}"',
                      TR_PACKAGE_HELLO="n")
     try:
-        assert interrupt(build, server.served.is_set) != 0
+        assert interrupt(build, lambda _: server.served.is_set()) != 0
     finally:
         server.stop.set()
     assert not (build.dl_dir / "goodbye-1.0.tar.gz").exists()
@@ -192,14 +193,17 @@ def test_ctrl_c_during_download_then_resume(build, package_tree):
     assert build.target("/usr/bin/goodbye").exists()
 
 
-def sleeping(seconds):
-    """Whether the test package's build step is in its sleep: a Ctrl-C
-    sent while the step is still starting could reach the shell before it
-    forks the sleep, which would then outlive make's wait."""
+def sleeping(seconds, process_group):
+    """Whether the test package's build step, in make's process group, is in
+    its sleep: a Ctrl-C sent while the step is still starting could reach
+    the shell before it forks the sleep, which would then outlive make's
+    wait. (Any other sleep on the machine, an earlier test's among them,
+    does not count.)"""
     wanted = f"sleep\0{seconds}\0".encode()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if Path(f"/proc/{pid}/cmdline").read_bytes() == wanted:
+            if Path(f"/proc/{pid}/cmdline").read_bytes() == wanted and \
+                    os.getpgid(int(pid)) == process_group:
                 return True
         except OSError:  # gone meanwhile
             pass
@@ -209,7 +213,7 @@ def sleeping(seconds):
 def test_ctrl_c_during_build_then_resume(build):
     build.set_config(TR_TEST_BUILD_SECONDS="30", TR_PACKAGE_HELLO="n")
     log = build.package_dir("goodbye") / "build.log"
-    assert interrupt(build, lambda: log.exists() and sleeping(30)) != 0
+    assert interrupt(build, lambda make: log.exists() and sleeping(30, make)) != 0
     assert not (build.package_dir("goodbye") / ".stamp_built").exists()
     build.set_config(TR_TEST_BUILD_SECONDS="0")
     build.make()
