@@ -34,8 +34,7 @@ boot_image_of() {
 }
 boot_menu_entry_of() {
 	case $1 in
-	disk) echo "Disk image (TR_IMAGE_DISK)" ;;
-	uefi) echo "Disk image (TR_IMAGE_DISK)" ;;
+	disk | uefi) echo "Disk image (TR_IMAGE_DISK)" ;;
 	iso | uefi-iso) echo "ISO image (TR_IMAGE_ISO)" ;;
 	floppy) echo "Floppy image (TR_IMAGE_FLOPPY)" ;;
 	esac
@@ -47,6 +46,9 @@ boot_menu_entry_of() {
 boot_check() {
 	local boot=$1 image
 	shift
+	if [ -n "$opt_disk_bus" ] && [ "$boot" != disk ] && [ "$boot" != uefi ]; then
+		usage_error "--disk-bus: --boot $boot attaches no disk.img: use --boot disk or uefi"
+	fi
 	[ "$boot" != kernel ] || return 0
 	image=$(boot_image_of "$boot")
 	[ "$pc" = y ] || usage_error "--boot $boot: the $QEMU_ARCH virt board boots the kernel directly: use --boot kernel"
@@ -64,9 +66,6 @@ boot_check() {
 	fi
 	if [ "$boot" = floppy ] && [ "$machine" = q35 ]; then
 		usage_error "--boot floppy: q35 has no floppy controller: use --machine pc"
-	fi
-	if [ -n "$opt_disk_bus" ] && [ "$boot" != disk ] && [ "$boot" != uefi ]; then
-		usage_error "--disk-bus: --boot $boot attaches no disk.img: use --boot disk or uefi"
 	fi
 	if [ $# -gt 0 ]; then
 		usage_error "--boot $boot: $1 needs the kernel command line, and $image's bootloader reads it from the image: use --boot kernel"

@@ -119,3 +119,6 @@ def test_disk_bus_attaches_disk_img_on_a_real_pcs_controller(tmp_path, bus, devi
     assert attached[:attached.index("pvpanic")] == devices
     result = run("--output", out, "--boot", "disk", "--disk-bus", "scsi")
     assert result.returncode == 2 and "--disk-bus: expected virtio, ahci, nvme or usb" in error_line(result)
+    for boot in ("kernel", "iso"):
+        result = run("--output", out, "--boot", boot, "--disk-bus", bus)
+        assert result.returncode == 2 and f"--boot {boot} attaches no disk.img" in error_line(result)
