@@ -34,16 +34,34 @@ TESTING = TOPDIR / "support" / "testing"
 TEST_PACKAGES = ("libgreet", "hello", "goodbye")
 
 
-# The fixtures of test_arch.py's cross builds.
-CROSS_BUILDS = {"arch_image", "aarch64_image", "riscv64_image"}
+# The builds made in the background (BackgroundBuilds), each a defconfig and
+# the settings a module's tests want of it, by name; and the fixtures that
+# take them. arch_image is test_arch.py's, parametrized by architecture.
+BACKGROUND_DEFCONFIGS = {
+    "aarch64": ("qemu_aarch64_virt_defconfig", {}),
+    "riscv64": ("qemu_riscv64_virt_defconfig", {}),
+    "floppy": ("qemu_x86_64_floppy_defconfig", {}),
+    # both root filesystems in the kernel: switching between them compiles nothing
+    "disk": ("qemu_x86_64_disk_defconfig", {"TR_PACKAGE_LINUX_CONFIG_FRAGMENTS": '"{} {}"'.format(
+        *(TOPDIR / "board/qemu/x86_64" / f"rootfs-{fs}.fragment" for fs in ("ext4", "squashfs")))}),
+}
+BACKGROUND_FIXTURES = {"aarch64_image": "aarch64", "riscv64_image": "riscv64",
+                       "floppy_image": "floppy", "disk_image": "disk"}
+
+
+def background_builds_taken(item):
+    """The background builds a test takes, by name."""
+    names = [BACKGROUND_FIXTURES[f] for f in item.fixturenames if f in BACKGROUND_FIXTURES]
+    if "arch_image" in item.fixturenames:
+        names.append(item.callspec.params["arch_image"])
+    return names
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """The tests of the other architectures last (in their order), so that
-    their builds have the whole session to be made in the background
-    (background_builds)."""
-    items.sort(key=lambda item: bool(CROSS_BUILDS & set(item.fixturenames)))
+    """The tests that take a background build last (in their order), so that
+    the builds have the whole session to be made (background_builds)."""
+    items.sort(key=lambda item: bool(background_builds_taken(item)))
 
 
 @pytest.fixture(autouse=True)
@@ -75,15 +93,13 @@ def make_failed(cmd, returncode, output):
     return AssertionError(f"{' '.join(cmd)} failed ({returncode}):\n{output}")
 
 
-def architectures_needed(items):
-    """The other architectures whose defconfig build the selected tests take."""
-    needed = set()
+def background_builds_needed(items):
+    """The background builds the selected tests take, in the order they are
+    first taken."""
+    needed = []
     for item in items:
-        if "arch_image" in item.fixturenames:
-            needed.add(item.callspec.params["arch_image"])
-        needed |= {name.removesuffix("_image") for name in CROSS_BUILDS - {"arch_image"}
-                   if name in item.fixturenames}
-    return sorted(needed)  # aarch64's tests come first
+        needed += [name for name in background_builds_taken(item) if name not in needed]
+    return needed
 
 
 class BackgroundBuilds:
@@ -99,7 +115,8 @@ class BackgroundBuilds:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def plan(self, builds):
-        """builds: (name, Build, defconfig), in the order they are needed."""
+        """builds: (name, Build, defconfig, settings), in the order they are
+        needed."""
         self.queue = list(builds)
 
     def start(self):
@@ -110,10 +127,11 @@ class BackgroundBuilds:
                 self.thread.start()
 
     def run(self):
-        for name, build, defconfig in self.queue:
+        for name, build, defconfig, settings in self.queue:
             try:
-                for args in ([defconfig], [SIDE_BY_SIDE]):
-                    self.make(build, *args)
+                self.make(build, defconfig)
+                build.set_config(**settings)
+                self.make(build, SIDE_BY_SIDE)
                 outcome = build
             except Exception as error:  # handed to the test that takes the build
                 outcome = error
@@ -136,7 +154,7 @@ class BackgroundBuilds:
 
     def result(self, name):
         """The build, once made; its failure, raised."""
-        assert name in [planned for planned, _, _ in self.queue], f"{name}: no test selected needs it"
+        assert name in [planned for planned, *_ in self.queue], f"{name}: no test selected needs it"
         self.start()
         with self.lock:
             self.lock.wait_for(lambda: name in self.done)
@@ -159,15 +177,15 @@ BACKGROUND = BackgroundBuilds()
 
 @pytest.fixture(autouse=True, scope="session")
 def background_builds(request, tmp_path_factory):
-    """The other architectures' defconfigs that a selected test takes,
-    started after the default image (default_image); their tests run last
-    (pytest_collection_modifyitems) and wait for them. Through a compiler
-    cache of their own: the tests that count the session cache's hits and
-    misses count their own builds' alone."""
-    arches = architectures_needed(request.session.items)
+    """The background builds (BACKGROUND_DEFCONFIGS) that a selected test
+    takes, started after the default image (default_image); their tests run
+    last (pytest_collection_modifyitems) and wait for them. Through a
+    compiler cache of their own: the tests that count the session cache's
+    hits and misses count their own builds' alone."""
     cache = session_build_dir(tmp_path_factory, "ccache-background")
-    BACKGROUND.plan((arch, Build(session_build_dir(tmp_path_factory, arch), IMAGE_DL_DIR, ccache=True,
-                                 ccache_dir=cache), f"qemu_{arch}_virt_defconfig") for arch in arches)
+    BACKGROUND.plan((name, Build(session_build_dir(tmp_path_factory, name), IMAGE_DL_DIR, ccache=True,
+                                 ccache_dir=cache), *BACKGROUND_DEFCONFIGS[name])
+                    for name in background_builds_needed(request.session.items))
     yield BACKGROUND
     BACKGROUND.stop()
 

@@ -31,10 +31,7 @@ def riscv64_image(background_builds):
     return background_builds.result("riscv64")
 
 
-# riscv64's build does not fit make check's time beside aarch64's (both are
-# made in the background, on the core the other tests leave idle, and there
-# is about one build's worth of it): make check-slow.
-@pytest.fixture(params=["aarch64", pytest.param("riscv64", marks=pytest.mark.slow)])
+@pytest.fixture(params=ARCHES)
 def arch_image(request):
     return request.param, request.getfixturevalue(f"{request.param}_image")
 

@@ -193,16 +193,19 @@ def test_tutorial_offline_recipe_builds_and_boots(tmp_path):
 FLOPPY_BYTES = 1_474_560
 
 
-# A defconfig of its own, kernel and all: make check-slow.
-@pytest.mark.slow
-def test_floppy_image_fits_and_boots(tmp_path):
+@pytest.fixture(scope="session")
+def floppy_image(background_builds):
+    """qemu_x86_64_floppy_defconfig, a kernel of its own, built once per
+    session in the background."""
+    return background_builds.result("floppy")
+
+
+def test_floppy_image_fits_and_boots(floppy_image, tmp_path):
     """floppy.img: exactly a 1.44 MB floppy, booted as drive A: through the
     BIOS and syslinux (what start.sh boots by default for this defconfig);
     its images step done again at another time, umask and timezone makes
     the same bytes."""
-    b = Build(tmp_path / "out", IMAGE_DL_DIR, ccache=True)
-    b.make("qemu_x86_64_floppy_defconfig")
-    b.make()
+    b = floppy_image
     floppy = b.out / "images" / "floppy.img"
     assert floppy.stat().st_size == FLOPPY_BYTES
     assert b.qemu_conf()["QEMU_BOOT"] == "floppy"

@@ -3,9 +3,10 @@ partition (ext4, then squashfs), booted through a BIOS (SeaBIOS and
 syslinux) and under UEFI (OVMF and systemd-boot), with no -kernel; the
 kernel mounts the root read-only and starts the C init from it. Its hybrid
 ISO, on both firmwares, as a CD and as a disk. One build of
-qemu_x86_64_disk_defconfig for the module, its kernel given both
-filesystems (extra fragments), so that switching the root filesystem's type compiles
-nothing again."""
+qemu_x86_64_disk_defconfig for the session, made in the background while
+the other tests run (conftest's background_builds), its kernel given both
+filesystems (extra fragments), so that switching the root filesystem's
+type compiles nothing again."""
 import json
 import os
 import re
@@ -14,19 +15,11 @@ import subprocess
 
 import pytest
 
-from conftest import (IMAGE_DL_DIR, TOPDIR, Build, error_lines, images_step_again_elsewhere, put_back_after,
-                      session_build_dir)
+from conftest import TOPDIR, error_lines, images_step_again_elsewhere, put_back_after
 from test_packages import steps_run
 from vm import VM
 
-# The disk defconfig's kernel (block devices, ext4 and squashfs, EFI, a real
-# PC's drivers) shares little with the default's: about thirteen minutes of
-# compilation, which make check's time cannot take. make check-slow's.
-pytestmark = pytest.mark.slow
-
 START = str(TOPDIR / "board/qemu/start.sh")
-EXT4_FRAGMENT = TOPDIR / "board/qemu/x86_64/rootfs-ext4.fragment"
-SQUASHFS_FRAGMENT = TOPDIR / "board/qemu/x86_64/rootfs-squashfs.fragment"
 SYSTEMD_BOOT = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 ROOT_ARGS = "root=PARTUUID=74696e79-02 rootfstype={} rootwait ro init=/init"
 
@@ -35,15 +28,11 @@ def boot_argv(out, *args):
     return [START, "--output", str(out), "--accel", "tcg", "--net", "none", *args]
 
 
-@pytest.fixture(scope="module")
-def disk_build(tmp_path_factory):
+@pytest.fixture(scope="session")
+def disk_image(background_builds):
     """qemu_x86_64_disk_defconfig (ext4 root), its kernel given both root
-    filesystems (extra fragments), through the session's compiler cache."""
-    b = Build(session_build_dir(tmp_path_factory, "disk"), IMAGE_DL_DIR, ccache=True)
-    b.make("qemu_x86_64_disk_defconfig")
-    b.set_config(TR_PACKAGE_LINUX_CONFIG_FRAGMENTS=f'"{EXT4_FRAGMENT} {SQUASHFS_FRAGMENT}"')
-    b.make_all()
-    return b
+    filesystems, built once per session in the background."""
+    return background_builds.result("disk")
 
 
 def boots_from_the_root_partition(argv, fstype, partition="vda2"):
@@ -75,24 +64,24 @@ def boots_from_the_root_partition(argv, fstype, partition="vda2"):
         vm.kill()
 
 
-def test_ext4_root_boots_through_the_bios(disk_build):
-    output, _, firmware = boots_from_the_root_partition(boot_argv(disk_build.out, "--boot", "disk"), "ext4")
+def test_ext4_root_boots_through_the_bios(disk_image):
+    output, _, firmware = boots_from_the_root_partition(boot_argv(disk_image.out, "--boot", "disk"), "ext4")
     assert "SYSLINUX 6.04" in output
     assert firmware == "BIOS", "booted through a BIOS, the kernel sees no EFI"
 
 
 @pytest.mark.parametrize("bus, partition", [("ahci", "sda2"), ("nvme", "nvme0n1p2"), ("usb", "sda2")])
-def test_root_is_found_on_a_real_pcs_disk_controllers(disk_build, bus, partition):
+def test_root_is_found_on_a_real_pcs_disk_controllers(disk_image, bus, partition):
     """The disk defconfig's kernel has a real PC's drivers (generic-pc.fragment):
     disk.img on SATA (AHCI), NVMe and a USB stick (xHCI), as --disk-bus
     attaches it, boots through the BIOS and the kernel mounts its root."""
-    boots_from_the_root_partition(boot_argv(disk_build.out, "--boot", "disk", "--disk-bus", bus), "ext4", partition)
+    boots_from_the_root_partition(boot_argv(disk_image.out, "--boot", "disk", "--disk-bus", bus), "ext4", partition)
 
 
-def test_ext4_root_boots_under_uefi(disk_build):
+def test_ext4_root_boots_under_uefi(disk_image):
     """OVMF (its variables copied for the run) and systemd-boot start the
     same kernel with the same command line."""
-    argv = boot_argv(disk_build.out, "--boot", "uefi")
+    argv = boot_argv(disk_image.out, "--boot", "uefi")
     qemu = subprocess.run(argv + ["--dry-run"], text=True, check=True, stdout=subprocess.PIPE).stdout.splitlines()
     assert "-kernel" not in qemu and "-bios" not in qemu, qemu
     flash = [a for a in qemu if a.startswith("if=pflash")]
@@ -109,14 +98,14 @@ def test_ext4_root_boots_under_uefi(disk_build):
     ("disk", "BIOS", "disk"),
     ("uefi", "UEFI", "disk"),
 ])
-def test_iso_boots_on_both_firmwares_as_a_cd_and_as_a_disk(disk_build, tmp_path, boot, firmware, medium):
+def test_iso_boots_on_both_firmwares_as_a_cd_and_as_a_disk(disk_image, tmp_path, boot, firmware, medium):
     """The hybrid ISO with an El Torito EFI image: isolinux or systemd-boot
     start the kernel with the initramfs; as a disk (a USB stick), its bytes
     stand in for disk.img."""
-    out = disk_build.out
+    out = disk_image.out
     if medium == "disk":
         out = tmp_path / "out"
-        shutil.copytree(disk_build.out / "images", out / "images")
+        shutil.copytree(disk_image.out / "images", out / "images")
         shutil.copy(out / "images" / "tinyroot.iso", out / "images" / "disk.img")
     vm = VM(boot_argv(out, "--boot", boot))
     try:
@@ -132,15 +121,15 @@ def test_iso_boots_on_both_firmwares_as_a_cd_and_as_a_disk(disk_build, tmp_path,
     assert ("ISOLINUX 6.04" in vm.output) == (firmware == "BIOS")
 
 
-def test_written_ext4_root_is_clean_after_poweroff(disk_build, tmp_path):
+def test_written_ext4_root_is_clean_after_poweroff(disk_image, tmp_path):
     """The C init remounts a read-write root read-only before reboot(2):
     what was written is on the disk, and the filesystem needs no recovery.
     (start.sh's own QEMU command, on a copy of disk.img without
     snapshot=on.)"""
-    images = disk_build.out / "images"
+    images = disk_image.out / "images"
     disk = tmp_path / "disk.img"
     shutil.copy(images / "disk.img", disk)
-    qemu = subprocess.run(boot_argv(disk_build.out, "--boot", "disk", "--dry-run"), text=True, check=True,
+    qemu = subprocess.run(boot_argv(disk_image.out, "--boot", "disk", "--dry-run"), text=True, check=True,
                           stdout=subprocess.PIPE).stdout.splitlines()
     [drive] = [i for i, a in enumerate(qemu) if a.startswith(f"file={images / 'disk.img'},")]
     qemu[drive] = qemu[drive].replace(str(images / "disk.img"), str(disk)).replace(",snapshot=on", "")
@@ -165,11 +154,11 @@ def test_written_ext4_root_is_clean_after_poweroff(disk_build, tmp_path):
                           capture_output=True).stdout == "kept\n"
 
 
-def test_disk_layout_and_what_the_bootloaders_read(disk_build):
+def test_disk_layout_and_what_the_bootloaders_read(disk_image):
     """MBR: the bootable FAT16 partition (16 MiB from 1 MiB), the root
     partition after it to the end; on the FAT one syslinux, systemd-boot
     and the kernel, no initramfs; both bootloaders pass the same line."""
-    disk = disk_build.out / "images" / "disk.img"
+    disk = disk_image.out / "images" / "disk.img"
     assert disk.stat().st_size == 32 * 1024 * 1024
     table = json.loads(subprocess.run(["sfdisk", "--json", str(disk)], text=True, check=True,
                                       stdout=subprocess.PIPE).stdout)["partitiontable"]
@@ -192,21 +181,21 @@ def test_disk_layout_and_what_the_bootloaders_read(disk_build):
     # the root partition holds rootfs.ext4, as the images directory has it
     with open(disk, "rb") as image:
         image.seek(17 * 1024 * 1024)
-        assert image.read(15 * 1024 * 1024) == (disk_build.out / "images" / "rootfs.ext4").read_bytes()
+        assert image.read(15 * 1024 * 1024) == (disk_image.out / "images" / "rootfs.ext4").read_bytes()
 
 
-def test_ext4_files_are_roots_whoever_owns_the_target(disk_build, tmp_path):
+def test_ext4_files_are_roots_whoever_owns_the_target(disk_image, tmp_path):
     """mke2fs -d copies owners and change times; mkrootfs-ext4 sets them
     back. The target handed to another user (as an ordinary user's build
     has it: CI runs as root) and the images step done again as another
     builder (umask, locale, timezone), seconds later: the same bytes."""
-    images = disk_build.out / "images"
+    images = disk_image.out / "images"
     before = {p.name: p.read_bytes() for p in images.iterdir()}
-    target = disk_build.out / "target"
+    target = disk_image.out / "target"
     if os.geteuid() == 0:
         subprocess.run(["chown", "-hR", "12345:12345", str(target)], check=True)
     try:
-        assert steps_run(images_step_again_elsewhere(disk_build, tmp_path)) == {("rootfs", "Packing")}
+        assert steps_run(images_step_again_elsewhere(disk_image, tmp_path)) == {("rootfs", "Packing")}
     finally:
         if os.geteuid() == 0:
             subprocess.run(["chown", "-hR", "0:0", str(target)], check=True)
@@ -218,40 +207,40 @@ def test_ext4_files_are_roots_whoever_owns_the_target(disk_build, tmp_path):
         assert owners == {("0", "0")}, listing
 
 
-def test_squashfs_root_boots_with_the_same_kernel(disk_build):
+def test_squashfs_root_boots_with_the_same_kernel(disk_image):
     """The kernel's fragments change, so it is configured again, but to the
     same configuration here (the module's build has both filesystems): the
     same bzImage; nothing else is compiled."""
-    images = disk_build.out / "images"
+    images = disk_image.out / "images"
     kernel = (images / "bzImage").read_bytes()
-    with put_back_after(disk_build, TR_ROOTFS_SQUASHFS="n", TR_ROOTFS_EXT4="y"):
-        disk_build.set_config(TR_ROOTFS_EXT4="n", TR_ROOTFS_SQUASHFS="y")
-        ran = steps_run(disk_build.make().stdout)
+    with put_back_after(disk_image, TR_ROOTFS_SQUASHFS="n", TR_ROOTFS_EXT4="y"):
+        disk_image.set_config(TR_ROOTFS_EXT4="n", TR_ROOTFS_SQUASHFS="y")
+        ran = steps_run(disk_image.make().stdout)
         assert ("rootfs", "Packing") in ran and {p for p, step in ran if step == "Building"} <= {"linux"}, ran
         assert (images / "bzImage").read_bytes() == kernel
         assert not (images / "rootfs.ext4").exists()
         squashfs = (images / "rootfs.squashfs").read_bytes()
         assert squashfs.startswith(b"hsqs")
-        _, mounts, _ = boots_from_the_root_partition(boot_argv(disk_build.out, "--boot", "uefi"), "squashfs")
+        _, mounts, _ = boots_from_the_root_partition(boot_argv(disk_image.out, "--boot", "uefi"), "squashfs")
         assert " /tmp tmpfs " in mounts and " /run tmpfs " in mounts
 
 
-def test_root_filesystem_that_does_not_fit_names_the_sizes_and_keeps_the_images(disk_build):
-    images = disk_build.out / "images"
+def test_root_filesystem_that_does_not_fit_names_the_sizes_and_keeps_the_images(disk_image):
+    images = disk_image.out / "images"
     before = sorted(p.name for p in images.iterdir())
-    with put_back_after(disk_build, TR_IMAGE_DISK_SIZE="32"):
+    with put_back_after(disk_image, TR_IMAGE_DISK_SIZE="32"):
         for size, expected in (("17", "tinyroot: disk.img: 17 MiB leave no room for the root filesystem"),
                                ("18", "tinyroot: rootfs.ext4: mke2fs: ")):
-            disk_build.set_config(TR_IMAGE_DISK_SIZE=size)
-            result = disk_build.make(check=False)
+            disk_image.set_config(TR_IMAGE_DISK_SIZE=size)
+            result = disk_image.make(check=False)
             assert result.returncode != 0
             [line] = [text for text in error_lines(result.stdout) if "Packing failed" not in text]
             assert line.startswith(expected) and "TR_IMAGE_DISK_SIZE: now " + size in line, line
             assert sorted(p.name for p in images.iterdir()) == before
 
 
-def test_manifest_records_systemd_boot_and_its_debian_version(disk_build):
-    manifest = json.loads((disk_build.out / "images" / "manifest.json").read_text())
+def test_manifest_records_systemd_boot_and_its_debian_version(disk_image):
+    manifest = json.loads((disk_image.out / "images" / "manifest.json").read_text())
     [entry] = [f for f in manifest["bootloader"] if f["file"] == SYSTEMD_BOOT]
     digest = subprocess.run(["sha256sum", SYSTEMD_BOOT], text=True, check=True, stdout=subprocess.PIPE).stdout
     version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "systemd-boot-efi"], text=True, check=True,
@@ -261,8 +250,8 @@ def test_manifest_records_systemd_boot_and_its_debian_version(disk_build):
     assert {"mke2fs", "debugfs"} <= {t["name"] for t in manifest["tools"]}
 
 
-def test_kernel_has_what_the_images_ask(disk_build):
-    config = (disk_build.out / "build" / "linux-6.1-debian" / "src" / ".config").read_text()
+def test_kernel_has_what_the_images_ask(disk_image):
+    config = (disk_image.out / "build" / "linux-6.1-debian" / "src" / ".config").read_text()
     for option in ("BLOCK", "VIRTIO_BLK", "MSDOS_PARTITION", "EXT4_FS", "SQUASHFS", "EFI", "EFI_STUB", "FB_EFI",
                    "FRAMEBUFFER_CONSOLE", "SATA_AHCI", "BLK_DEV_NVME", "USB_XHCI_HCD", "USB_STORAGE", "USB_HID",
                    "VGA_CONSOLE"):
