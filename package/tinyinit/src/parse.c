@@ -76,23 +76,23 @@ bool loglevel_normalize(const char *in, char *out, size_t size)
 	return false;
 }
 
-bool console_last(const char *active, char *out, size_t size)
+size_t console_names(const char *active, char names[][CONSOLE_NAME_MAX], size_t max)
 {
-	const char *end = active + strlen(active);
+	size_t n = 0;
 
-	while (end > active && strchr(" \t\n", end[-1]))
-		end--;
-	const char *start = end;
-	while (start > active && !strchr(" \t\n", start[-1]))
-		start--;
-
-	size_t len = (size_t)(end - start);
-	if (len == 0 || len >= size || memchr(start, '/', len) ||
-	    (start[0] == '.' && (len == 1 || (len == 2 && start[1] == '.'))))
-		return false;
-	memcpy(out, start, len);
-	out[len] = '\0';
-	return true;
+	for (const char *p = active; *p;) {
+		p += strspn(p, " \t\n");
+		size_t len = strcspn(p, " \t\n");
+		if (len == 0)
+			break;
+		if (n == max || len >= CONSOLE_NAME_MAX || memchr(p, '/', len) ||
+		    (p[0] == '.' && (len == 1 || (len == 2 && p[1] == '.'))))
+			return 0;
+		memcpy(names[n], p, len);
+		names[n++][len] = '\0';
+		p += len;
+	}
+	return n;
 }
 
 bool parse_io_port(const char *s, unsigned *port)

@@ -14,10 +14,12 @@ const char *hex_decode(const char *hex, char *out);
  * False, and out empty, if in is not that. */
 bool loglevel_normalize(const char *in, char *out, size_t size);
 
-/* The last name in /sys/class/tty/console/active ("ttyS0 tty0\n" -> "tty0"):
- * the kernel lists the primary console last. False if there is none, it is
- * too long, or it is not a plain file name. */
-bool console_last(const char *active, char *out, size_t size);
+/* The device names in /sys/class/tty/console/active ("tty0 ttyS0\n"), in its
+ * order: the kernel lists the primary console (/dev/console) last. Returns
+ * how many; 0 if there is none, more than max, or one is too long or not a
+ * plain file name. */
+#define CONSOLE_NAME_MAX 32
+size_t console_names(const char *active, char names[][CONSOLE_NAME_MAX], size_t max);
 
 /* The exec mode's report of a wait status: "tinyroot: exit status N\n", or
  * "tinyroot: exit status 128+S (signal S)\n" when killed by signal S.

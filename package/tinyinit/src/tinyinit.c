@@ -1,8 +1,9 @@
 /*
  * tinyinit: tinyroot's PID 1. Mounts the virtual filesystems, runs
- * /etc/init.d/rcS, then a shell on the console (or, in exec mode, one
- * command), reaps every process, and shuts down on the signals BusyBox's
- * poweroff, reboot and halt send. Described in docs/manual.md (The C init).
+ * /etc/init.d/rcS, then a shell on each console (or, in exec mode, one
+ * command on the primary one), reaps every process, and shuts down on the
+ * signals BusyBox's poweroff, reboot and halt send. Described in
+ * docs/manual.md (The C init).
  *
  * All signals stay blocked in PID 1 and are taken with sigtimedwait, so
  * everything happens in one loop (wait_for) and nothing in signal handlers.
@@ -48,10 +49,13 @@
 /* How long to wait for SIGKILLed processes to go (they may sit in the kernel). */
 #define KILL_WAIT_MS 2000
 #define DEFAULT_PATH "/sbin:/usr/sbin:/bin:/usr/bin"
+/* The most consoles /sys/class/tty/console/active lists. */
+#define MAX_CONSOLES 16
 
 struct config {
 	const char *root;       /* prefix of every path: "" but in test builds */
 	const char *console;    /* the console device; NULL: look it up */
+	const char *other_console; /* the tests': a second console's device */
 	char shell[256];
 	char loglevel[16];      /* empty: leave printk alone */
 	bool respawn;
@@ -222,10 +226,13 @@ static void read_config(struct config *cfg)
 	 * PID 1 as environment variables, and these would redirect the image's
 	 * init. */
 	const char *root = getenv("TINYINIT_ROOT"), *console = getenv("TINYINIT_CONSOLE");
+	const char *other = getenv("TINYINIT_OTHER_CONSOLE");
 	if (root)
 		cfg->root = root;
 	if (console && *console)
 		cfg->console = console;
+	if (other && *other)
+		cfg->other_console = other;
 #endif
 
 	if (take_env("tinyinit_shell", value, sizeof value) && *value)
@@ -322,19 +329,29 @@ static int open_tty(const char *path)
 	return fd;
 }
 
+/* The consoles the kernel writes to, the primary one last; 0 if it names
+ * none that can be used. */
+static size_t active_consoles(const struct config *cfg, char names[MAX_CONSOLES][CONSOLE_NAME_MAX])
+{
+	char active[MAX_CONSOLES * CONSOLE_NAME_MAX], path[PATH_MAX];
+
+	if (!mkpath(cfg, path, "/sys/class/tty/console/active") ||
+	    !read_small_file(path, active, sizeof active))
+		return 0;
+	return console_names(active, names, MAX_CONSOLES);
+}
+
 /* The console device. /dev/console cannot serve as a controlling terminal's
- * name, so, as BusyBox's cttyhack, open the real device behind it: the last
- * one in /sys/class/tty/console/active is the primary console. */
+ * name, so, as BusyBox's cttyhack, open the real device behind it: the
+ * primary console. */
 static int open_console(const struct config *cfg)
 {
-	char active[256], name[64], path[PATH_MAX];
+	char names[MAX_CONSOLES][CONSOLE_NAME_MAX], path[PATH_MAX];
 
 	if (cfg->console)
 		return open_tty(cfg->console);
-	if (mkpath(cfg, path, "/sys/class/tty/console/active") &&
-	    read_small_file(path, active, sizeof active) &&
-	    console_last(active, name, sizeof name) &&
-	    mkpath(cfg, path, "/dev/%s", name)) {
+	size_t n = active_consoles(cfg, names);
+	if (n > 0 && mkpath(cfg, path, "/dev/%s", names[n - 1])) {
 		int fd = open_tty(path);
 		if (fd >= 0)
 			return fd;
@@ -687,8 +704,9 @@ static int run_exec(const struct config *cfg, const sigset_t *sigs)
 }
 
 /* The console shell, as a login shell ("-sh"); respawned if so configured,
- * at most RATELIMIT_BURST times in RESPAWN_WINDOW_MS. */
-static int run_shell(const struct config *cfg, const sigset_t *sigs)
+ * at most RATELIMIT_BURST times in RESPAWN_WINDOW_MS. The running shell's
+ * pid goes to *running, if given. */
+static int run_shell(const struct config *cfg, const sigset_t *sigs, pid_t *running)
 {
 	char shell[PATH_MAX], arg0[sizeof cfg->shell + 1];
 	struct ratelimit limit = { .window_ms = RESPAWN_WINDOW_MS };
@@ -706,11 +724,61 @@ static int run_shell(const struct config *cfg, const sigset_t *sigs)
 			continue;
 		}
 		pid_t pid = spawn(cfg, shell, argv, true);
+		if (running)
+			*running = pid;
 		if (pid > 0 && wait_for(sigs, pid, -1, &status, &cmd) == EV_SHUTDOWN)
 			return cmd;
 		if (!cfg->respawn)
 			return RB_POWER_OFF;
 	}
+}
+
+/* A child of init's that keeps a shell on tty, respawned (run_shell) until
+ * the shutdown's SIGTERM, then hung up. */
+static void keep_shell_on(const struct config *cfg, const sigset_t *sigs, const char *tty)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		report("fork for a shell on", tty);
+	if (pid != 0)
+		return;
+	/* Else the shell would run on init's stdio, beside the primary one's. */
+	int fd = open_tty(tty);
+	if (fd < 0)
+		_exit(1);
+	bool terminal = isatty(fd);
+	if (close(fd) < 0)
+		report("close", tty);
+	if (!terminal) {
+		say("%s is not a terminal: no shell on it", tty);
+		_exit(1);
+	}
+	struct config keeper = *cfg;
+	pid_t shell = -1;
+	keeper.console = tty;
+	keeper.respawn = true;
+	run_shell(&keeper, sigs, &shell);
+	/* Hang it up, as a terminal that went away: an interactive shell
+	 * ignores the shutdown's SIGTERM. (setsid: its group is its pid.) */
+	if (shell > 0 && kill(-shell, SIGHUP) < 0 && errno != ESRCH)
+		report("kill -HUP", tty);
+	_exit(0);
+}
+
+/* A shell on each console but the primary one too (console=tty0
+ * console=ttyS0: on tty0, the screen), so that a PC's screen and keyboard
+ * have one beside the serial line's. */
+static void keep_shells_on_other_consoles(const struct config *cfg, const sigset_t *sigs)
+{
+	char names[MAX_CONSOLES][CONSOLE_NAME_MAX], path[PATH_MAX];
+	size_t n = cfg->console ? 0 : active_consoles(cfg, names);
+
+	for (size_t i = 0; i + 1 < n; i++)
+		if (mkpath(cfg, path, "/dev/%s", names[i]))
+			keep_shell_on(cfg, sigs, path);
+	if (cfg->other_console)
+		keep_shell_on(cfg, sigs, cfg->other_console);
 }
 
 int main(void)
@@ -738,9 +806,11 @@ int main(void)
 		report("reboot", "RB_DISABLE_CAD");
 
 	cmd = run_rcs(&cfg, &all);
+	if (!cmd && !cfg.exec && !cfg.exec_invalid)
+		keep_shells_on_other_consoles(&cfg, &all);
 	if (!cmd)
 		cmd = cfg.exec_invalid ? RB_POWER_OFF :
-		      cfg.exec ? run_exec(&cfg, &all) : run_shell(&cfg, &all);
+		      cfg.exec ? run_exec(&cfg, &all) : run_shell(&cfg, &all, NULL);
 	/* Only a failed reboot(2) gets past shutdown_system: stay, and try again
 	 * on the next shutdown signal. */
 	for (;;) {

@@ -82,9 +82,11 @@ echo orphans-spawned""")
     boot.still_running(0.1)
 
 
-def prepared_root_setup(boot):
+def prepared_root_setup(boot, first_console="/dev/null"):
     """Shell commands (run as PID 1 before the init) that pre-mount /proc,
-    /sys and /dev with what the test wants the init to find there."""
+    /sys and /dev with what the test wants the init to find there: two
+    consoles, the pty made as the console the primary one, first_console
+    the other."""
     for d in ("proc", "sys", "dev"):
         (boot.root / d).mkdir()
     r = boot.root
@@ -96,7 +98,7 @@ mount -t tmpfs fakesys {r}/sys
 mkdir -p {r}/sys/class/tty/console
 echo 'ttyFIRST ttyT0' > {r}/sys/class/tty/console/active
 mount -t tmpfs fakedev {r}/dev
-ln -s /dev/null {r}/dev/ttyFIRST
+ln -s {first_console} {r}/dev/ttyFIRST
 ln -s {boot.tty} {r}/dev/ttyT0
 """
 
@@ -106,11 +108,15 @@ ln -s {boot.tty} {r}/dev/ttyT0
     ("2;4", "2 4 1 7")])
 def test_console_loglevel_and_premounted_filesystems(boot, loglevel, printk):
     """No TINYINIT_CONSOLE: the init finds the console as cttyhack does (the
-    last entry of /sys/class/tty/console/active); /proc, /sys and /dev are
-    already mounted, so it leaves them, and only sets up the rest."""
+    last entry of /sys/class/tty/console/active), and starts a shell on the
+    other one too; /proc, /sys and /dev are already mounted, so it leaves
+    them, and only sets up the rest."""
     boot.env["tinyinit_loglevel"] = loglevel
-    boot.start(setup=prepared_root_setup(boot), console_env=False)
+    first = boot.other_console()
+    boot.start(setup=prepared_root_setup(boot, first.tty), console_env=False)
     boot.expect_prompt()
+    first.expect_prompt()
+    assert first.run("echo first-$((6*7))") == "first-42"
     assert re.search(r"monitor\s+on", boot.run("set -o"))
     assert boot.run(f"cat {boot.root}/proc/sys/kernel/printk").strip() == printk
     init = boot.init_pid()

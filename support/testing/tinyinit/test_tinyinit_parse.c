@@ -88,22 +88,23 @@ static void io_ports(void **state)
 	}
 }
 
-static void console_is_the_last_entry(void **state)
+static void consoles_in_their_order(void **state)
 {
-	char out[16];
+	char names[2][CONSOLE_NAME_MAX];
 
 	(void)state;
-	assert_true(console_last("ttyS0 tty0\n", out, sizeof out));
-	assert_string_equal(out, "tty0");
-	assert_true(console_last("ttyS0\n", out, sizeof out));
-	assert_string_equal(out, "ttyS0");
-	assert_true(console_last("hvc0", out, sizeof out));
-	assert_string_equal(out, "hvc0");
-	assert_false(console_last("", out, sizeof out));
-	assert_false(console_last(" \n", out, sizeof out));
-	assert_false(console_last("ttyS0 ../sda\n", out, sizeof out));
-	assert_false(console_last("ttyS0 ..", out, sizeof out));
-	assert_false(console_last("averyveryverylongname", out, sizeof out));
+	assert_int_equal(console_names("tty0 ttyS0\n", names, 2), 2);
+	assert_string_equal(names[0], "tty0");
+	assert_string_equal(names[1], "ttyS0");
+	assert_int_equal(console_names(" hvc0", names, 2), 1);
+	assert_string_equal(names[0], "hvc0");
+	assert_int_equal(console_names("", names, 2), 0);
+	assert_int_equal(console_names(" \n", names, 2), 0);
+	assert_int_equal(console_names("ttyS0 ../sda\n", names, 2), 0);
+	assert_int_equal(console_names("ttyS0 ..", names, 2), 0);
+	assert_int_equal(console_names("tty0 ttyS0 hvc0", names, 2), 0);   /* more than max */
+	assert_int_equal(console_names("averyveryveryveryverylongname-32", names, 2), 0);
+	assert_int_equal(console_names("averyveryveryveryverylongname31", names, 2), 1);
 }
 
 /* The wait status of a real child that runs f. */
@@ -176,7 +177,7 @@ int main(void)
 		cmocka_unit_test(hex_rejects_bad_input),
 		cmocka_unit_test(loglevel_accepts_spaces_commas_and_one_number),
 		cmocka_unit_test(loglevel_rejects_the_rest),
-		cmocka_unit_test(console_is_the_last_entry),
+		cmocka_unit_test(consoles_in_their_order),
 		cmocka_unit_test(io_ports),
 		cmocka_unit_test(exit_status_lines),
 		cmocka_unit_test(ratelimit_allows_a_burst_per_window),

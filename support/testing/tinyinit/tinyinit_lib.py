@@ -121,6 +121,31 @@ def proc_status(pid):
             "ppid": int(fields["PPid"])}
 
 
+class PtyConsole:
+    """A pty for a console of the init's besides the primary one, and the
+    shell on it. The slave stays open here: until the init opens it, its
+    master would read an end of file."""
+
+    def __init__(self):
+        self.master, self.slave = os.openpty()
+        self.tty = os.ttyname(self.slave)
+        self.console = pexpect.fdpexpect.fdspawn(self.master, timeout=10, encoding="utf-8",
+                                                 codec_errors="replace", use_poll=True)
+
+    def expect_prompt(self):
+        self.console.expect(re.escape(PROMPT))
+
+    def run(self, line):
+        """Types a command line at the prompt; its output, up to the next prompt."""
+        self.console.sendline(line)
+        self.expect_prompt()
+        return self.console.before.replace("\r\n", "\n").split("\n", 1)[1].strip()
+
+    def close(self):
+        os.close(self.slave)
+        os.close(self.master)
+
+
 class Boot:
     """One run of the init as PID 1 of new namespaces, on a pty console."""
 
@@ -151,6 +176,7 @@ class Boot:
         # The console: a pty made here, no one's controlling terminal yet.
         self.master, self.slave = os.openpty()
         self.tty = os.ttyname(self.slave)
+        self.other_consoles = []
 
     def script(self, relpath, body, mode=0o755):
         path = self.root / relpath
@@ -185,6 +211,13 @@ class Boot:
                                                  codec_errors="replace", use_poll=True)
         self.console.logfile_read = self.output
         return self
+
+    def other_console(self):
+        """Another console for the init: a pty made here, closed with the
+        boot."""
+        console = PtyConsole()
+        self.other_consoles.append(console)
+        return console
 
     # --- the console -------------------------------------------------------
 
@@ -314,6 +347,8 @@ class Boot:
             if helper.poll() is None:
                 helper.kill()
             helper.wait(timeout=10)
+        for console in self.other_consoles:
+            console.close()
         if self.console is not None:
             self.drain(0)
             self.console = None
