@@ -2,7 +2,8 @@
 partition (ext4, then squashfs), booted through a BIOS (SeaBIOS and
 syslinux) and under UEFI (OVMF and systemd-boot), with no -kernel; the
 kernel mounts the root read-only and starts the C init from it. Its hybrid
-ISO, on both firmwares, as a CD and as a disk. One build of
+ISO, on both firmwares, as a CD and as a disk. The shell on the screen,
+typed at on the keyboard. One build of
 qemu_x86_64_disk_defconfig for the session, made in the background while
 the other tests run (conftest's background_builds), its kernel given both
 filesystems (extra fragments), so that switching the root filesystem's
@@ -17,15 +18,25 @@ import pytest
 
 from conftest import TOPDIR, error_lines, images_step_again_elsewhere, put_back_after
 from test_packages import steps_run
-from vm import VM
+from vm import VM, monitor_commands, screen_text
+
+# The disk defconfig's kernel (block devices, ext4 and squashfs, EFI, a real
+# PC's drivers) shares little with the default's. Built in the background,
+# it needs the idle time of a session that aarch64's and riscv64's builds
+# take already: make check-slow's.
+pytestmark = pytest.mark.slow
 
 START = str(TOPDIR / "board/qemu/start.sh")
 SYSTEMD_BOOT = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 ROOT_ARGS = "root=PARTUUID=74696e79-02 rootfstype={} rootwait ro init=/init"
+# The shell's prompt (/etc/profile), printed before anything is typed.
+PROMPT = "root@tinyroot:/# "
 
 
 def boot_argv(out, *args):
-    return [START, "--output", str(out), "--accel", "tcg", "--net", "none", *args]
+    """start.sh for the disk defconfig's images: its consoles are the serial
+    line (here) and the screen (hidden)."""
+    return [START, "--output", str(out), "--accel", "tcg", "--net", "none", "--display", "none", *args]
 
 
 @pytest.fixture(scope="session")
@@ -43,9 +54,10 @@ def boots_from_the_root_partition(argv, fstype, partition="vda2"):
     UEFI)."""
     vm = VM(argv)
     try:
-        vm.wait_for_shell(timeout=180)
+        vm.wait_for_shell(timeout=180, prompt=PROMPT)
         cmdline, _ = vm.run("cat /proc/cmdline")
-        assert ROOT_ARGS.format(fstype) in cmdline and "initrd=" not in cmdline, cmdline
+        assert f"console=tty0 console=ttyS0 {ROOT_ARGS.format(fstype)}" in cmdline and "initrd=" not in cmdline, \
+            cmdline
         mounts, _ = vm.run("cat /proc/mounts")
         [root] = [line.split() for line in mounts.splitlines() if line.split()[1] == "/"]
         assert root[:3] == ["/dev/root", "/", fstype] and root[3].split(",")[0] == "ro", mounts
@@ -68,6 +80,40 @@ def test_ext4_root_boots_through_the_bios(disk_image):
     output, _, firmware = boots_from_the_root_partition(boot_argv(disk_image.out, "--boot", "disk"), "ext4")
     assert "SYSLINUX 6.04" in output
     assert firmware == "BIOS", "booted through a BIOS, the kernel sees no EFI"
+
+
+# What typing `uname -s` and Enter on a PC's keyboard sends (QEMU's key
+# names); its answer, Linux, is words, which OCR reads better than digits.
+UNAME_KEYS = ["u", "n", "a", "m", "e", "spc", "minus", "s", "ret"]
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract-ocr is not installed")
+@pytest.mark.parametrize("boot", ["disk", "uefi"])
+def test_a_shell_on_the_screen_too(disk_image, tmp_path, boot):
+    """The screen of a PC (VGA text under the BIOS, the firmware's
+    framebuffer under UEFI) has a shell of its own, beside the serial
+    line's, that answers what is typed on the keyboard: read off the screen
+    by OCR."""
+    monitor = tmp_path / "monitor.sock"
+    vm = VM(boot_argv(disk_image.out, "--boot", boot, "--", "-monitor", f"unix:{monitor},server,nowait"))
+    png = tmp_path / f"screen-{boot}.png"
+    try:
+        vm.wait_for_shell(timeout=180, prompt=PROMPT)
+        assert vm.run("cat /sys/class/tty/console/active") == ("tty0 ttyS0", 0)
+        # Typed now, read by the screen's shell once it runs (the terminal keeps it).
+        monitor_commands(monitor, *(f"sendkey {key}" for key in UNAME_KEYS))
+        answered = re.compile(r"^\s*Linux\s*$", re.M)
+        for _ in range(10):
+            text = screen_text(monitor, png, scale=2)
+            if answered.search(text):
+                break
+        assert answered.search(text), f"no answer on the screen; OCR read:\n{text}"
+        # The serial line's shell is the primary: its poweroff ends QEMU, the
+        # screen's shell hung up.
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
 
 
 @pytest.mark.parametrize("bus, partition", [("ahci", "sda2"), ("nvme", "nvme0n1p2"), ("usb", "sda2")])
@@ -109,7 +155,7 @@ def test_iso_boots_on_both_firmwares_as_a_cd_and_as_a_disk(disk_image, tmp_path,
         shutil.copy(out / "images" / "tinyroot.iso", out / "images" / "disk.img")
     vm = VM(boot_argv(out, "--boot", boot))
     try:
-        vm.wait_for_shell(timeout=180)
+        vm.wait_for_shell(timeout=180, prompt=PROMPT)
         cmdline, _ = vm.run("cat /proc/cmdline")
         assert "initrd=" in cmdline and "root=" not in cmdline, cmdline
         assert vm.run("[ -d /sys/firmware/efi ] && echo UEFI || echo BIOS") == (firmware, 0)
@@ -136,7 +182,7 @@ def test_written_ext4_root_is_clean_after_poweroff(disk_image, tmp_path):
     qemu[qemu.index("-D") + 1] = str(tmp_path / "qemu.log")  # (start.sh's was in its own temporary directory)
     vm = VM(qemu)
     try:
-        vm.wait_for_shell(timeout=180)
+        vm.wait_for_shell(timeout=180, prompt=PROMPT)
         assert vm.run("mount -o remount,rw / && echo kept >/written")[1] == 0
         vm.console.sendline("poweroff")
         assert vm.wait_exit() == 0
@@ -177,7 +223,7 @@ def test_disk_layout_and_what_the_bootloaders_read(disk_image):
                               stdout=subprocess.PIPE).stdout
     [syslinux_line] = re.findall(r"^  APPEND (.*)$", read("::/syslinux.cfg"), re.M)
     [entry_line] = re.findall(r"^options (.*)$", read("::/loader/entries/tinyroot.conf"), re.M)
-    assert syslinux_line == entry_line == f"console=ttyS0 {ROOT_ARGS.format('ext4')} quiet"
+    assert syslinux_line == entry_line == f"console=tty0 console=ttyS0 {ROOT_ARGS.format('ext4')} quiet"
     # the root partition holds rootfs.ext4, as the images directory has it
     with open(disk, "rb") as image:
         image.seek(17 * 1024 * 1024)

@@ -1,5 +1,8 @@
-"""Driving a booted VM over its serial console with pexpect."""
+"""Driving a booted VM over its serial console with pexpect, and reading
+its screen."""
 import re
+import socket
+import subprocess
 import time
 
 import pexpect
@@ -25,6 +28,28 @@ def direct_qemu_command(images, append="", extra=()):
     return cmd + list(extra)
 
 
+def monitor_commands(monitor, *commands):
+    """Sends commands to QEMU's human monitor on a unix socket, and gives
+    QEMU a second to carry them out."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(monitor))
+        s.sendall("".join(f"{command}\n" for command in commands).encode())
+        time.sleep(1)
+
+
+def screen_text(monitor, png, scale=1):
+    """Takes a screendump over the monitor socket and reads it with
+    tesseract, enlarged scale times (the 8x16 console font on a 1280x800
+    framebuffer reads better twice as large)."""
+    ppm = png.with_suffix(".ppm")
+    monitor_commands(monitor, f"screendump {ppm}")
+    from PIL import Image
+    screen = Image.open(ppm)
+    screen.resize((screen.width * scale, screen.height * scale), Image.NEAREST).save(png)
+    return subprocess.run(["tesseract", str(png), "-"], text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL).stdout
+
+
 class VM:
     """A running VM: a shell on its console, commands run with markers."""
 
@@ -47,9 +72,14 @@ class VM:
     def output(self):
         return "".join(self.transcript)
 
-    def wait_for_shell(self, timeout=60):
-        """Waits until a shell answers on the console; returns seconds since start."""
+    def wait_for_shell(self, timeout=60, prompt=None):
+        """Waits until a shell answers on the console; returns seconds since
+        start. prompt: a pattern to wait for first, typing nothing, where a
+        bootloader reads the same line (systemd-boot's "e" opens its editor
+        of the kernel's command line)."""
         deadline = time.monotonic() + timeout
+        if prompt is not None:
+            self.console.expect(prompt, timeout=timeout)
         while time.monotonic() < deadline:
             self.console.sendline("echo SHELL-READY-$((40+2))")
             try:

@@ -7,7 +7,6 @@ files that the console options touch are compiled again, not a second
 kernel from scratch; the build is put back after."""
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -17,6 +16,7 @@ from conftest import IMAGE_DL_DIR, TOPDIR, put_back_after
 from test_launcher import (CONSOLES_INIT, GRAPHICAL_KERNEL_OPTIONS, REQUIRED_KERNEL_OPTIONS, START,
                            boot, built_parts, vm_maker)
 from test_packages import steps_run
+from vm import screen_text
 
 NO_NET = ["--net", "none"]
 
@@ -61,19 +61,6 @@ def test_both_consoles(graphical_vm):
     assert status == 0, stderr
     assert "active: tty0 ttyS0\n" in stdout      # ttyS0 last: primary
     assert "tinytest-booted\n" in stdout        # /dev/console is the serial one
-
-
-def screen_text(monitor, png):
-    """Takes a screendump over the monitor socket and reads it with tesseract."""
-    ppm = png.with_suffix(".ppm")
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(str(monitor))
-        s.sendall(f"screendump {ppm}\n".encode())
-        time.sleep(1)
-    from PIL import Image
-    Image.open(ppm).save(png)
-    return subprocess.run(["tesseract", str(png), "-"], text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL).stdout
 
 
 @pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract-ocr is not installed")
