@@ -162,11 +162,15 @@ class StallingServer:
 
 def interrupt(build, wait_for, timeout=30):
     """Starts make, waits for wait_for(make's process group), sends Ctrl-C
-    to that process group."""
+    to that process group. make gets SIGINT's default action, as one typed
+    at a terminal has, even where the suite runs with SIGINT ignored (an
+    asynchronous command of a non-interactive shell inherits that, and so
+    would make's steps: the Ctrl-C would reach no one)."""
     env = dict(os.environ, TR_DL_DIR=str(build.dl_dir))
     proc = subprocess.Popen(["make", f"O={build.out}"], cwd=TOPDIR, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + timeout
     while not wait_for(proc.pid):
         assert time.monotonic() < deadline and proc.poll() is None, "never reached the step"
