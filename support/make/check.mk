@@ -4,8 +4,8 @@
 # check-slow runs the slow ones too (the tutorial's defconfig kernel, the
 # reproducibility build compiled without the compiler cache, the floppy
 # defconfig, the initramfs built into the default kernel (relinked twice),
-# riscv64's defconfig, the disk defconfig (its kernel: block devices, ext4,
-# EFI, a real PC's drivers), and the builds that compile BusyBox, toybox or
+# the disk defconfig (its kernel: block devices, ext4, EFI, a real PC's
+# drivers), and the builds that compile BusyBox, toybox or
 # Dropbear for real once more: remote ccache storage, distcc, two
 # manifests from two checkouts, musl linked dynamically, toybox with musl
 # and its small configuration, Dropbear in a second output directory).

@@ -200,6 +200,9 @@ def floppy_image(background_builds):
     return background_builds.result("floppy")
 
 
+# A kernel of its own, and the session's idle time goes to aarch64's and
+# riscv64's builds: make check-slow.
+@pytest.mark.slow
 def test_floppy_image_fits_and_boots(floppy_image, tmp_path):
     """floppy.img: exactly a 1.44 MB floppy, booted as drive A: through the
     BIOS and syslinux (what start.sh boots by default for this defconfig);
