@@ -121,6 +121,13 @@ def proc_status(pid):
             "ppid": int(fields["PPid"])}
 
 
+def output_before_prompt(console):
+    """What a command typed on console printed: the text before the prompt
+    just matched, without the command line's echo."""
+    out = console.before.replace("\r\n", "\n")
+    return out.split("\n", 1)[1] if "\n" in out else ""
+
+
 class PtyConsole:
     """A pty for a console of the init's besides the primary one, and the
     shell on it. The slave stays open here: until the init opens it, its
@@ -139,7 +146,7 @@ class PtyConsole:
         """Types a command line at the prompt; its output, up to the next prompt."""
         self.console.sendline(line)
         self.expect_prompt()
-        return self.console.before.replace("\r\n", "\n").split("\n", 1)[1].strip()
+        return output_before_prompt(self.console).strip()
 
     def close(self):
         os.close(self.slave)
@@ -235,8 +242,7 @@ class Boot:
         """Types a command line; returns its output (up to the next prompt)."""
         self.console.sendline(line)
         self.expect(re.escape(PROMPT), timeout)
-        out = self.console.before.replace("\r\n", "\n")
-        return out.split("\n", 1)[1] if "\n" in out else ""   # without the echo
+        return output_before_prompt(self.console)
 
     def drain(self, timeout=0.1):
         try:
