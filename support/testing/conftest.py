@@ -35,8 +35,8 @@ TEST_PACKAGES = ("libgreet", "hello", "goodbye")
 
 
 # The builds made in the background (BackgroundBuilds), each a defconfig and
-# the settings a module's tests want of it, by name; and the fixtures that
-# take them. arch_image is test_arch.py's, parametrized by architecture.
+# the settings a module's tests want of it, by name. The fixture <name>_image
+# takes one; arch_image, test_arch.py's, the one its parameter names.
 BACKGROUND_DEFCONFIGS = {
     "aarch64": ("qemu_aarch64_virt_defconfig", {}),
     "riscv64": ("qemu_riscv64_virt_defconfig", {}),
@@ -45,13 +45,12 @@ BACKGROUND_DEFCONFIGS = {
     "disk": ("qemu_x86_64_disk_defconfig", {"TR_PACKAGE_LINUX_CONFIG_FRAGMENTS": '"{} {}"'.format(
         *(TOPDIR / "board/qemu/x86_64" / f"rootfs-{fs}.fragment" for fs in ("ext4", "squashfs")))}),
 }
-BACKGROUND_FIXTURES = {"aarch64_image": "aarch64", "riscv64_image": "riscv64",
-                       "floppy_image": "floppy", "disk_image": "disk"}
 
 
 def background_builds_taken(item):
     """The background builds a test takes, by name."""
-    names = [BACKGROUND_FIXTURES[f] for f in item.fixturenames if f in BACKGROUND_FIXTURES]
+    names = [f.removesuffix("_image") for f in item.fixturenames
+             if f.endswith("_image") and f.removesuffix("_image") in BACKGROUND_DEFCONFIGS]
     if "arch_image" in item.fixturenames:
         names.append(item.callspec.params["arch_image"])
     return names
