@@ -1,11 +1,11 @@
 # make check: the test suite, with Debian's pytest (the python3 first on
 # PATH may not see Debian's python3-* packages). PYTEST_ARGS adds options,
 # e.g. PYTEST_ARGS='-k download -x'.
-# check-slow runs the slow ones too (the tutorial's defconfig kernel, the
-# reproducibility build compiled without the compiler cache, the floppy
-# defconfig, the initramfs built into the default kernel (relinked twice),
-# the disk defconfig (its kernel: block devices, ext4, EFI, a real PC's
-# drivers), and the builds that compile BusyBox, toybox or
+# check-slow runs the slow ones too (the tutorial's defconfig kernel on each
+# architecture, the reproducibility build compiled without the compiler
+# cache, the floppy defconfig, the initramfs built into the default kernel
+# (relinked twice), the disk defconfig (its kernel: block devices, ext4,
+# EFI, a real PC's drivers), and the builds that compile BusyBox, toybox or
 # Dropbear for real once more: remote ccache storage, distcc, two
 # manifests from two checkouts, musl linked dynamically, toybox with musl
 # and its small configuration, Dropbear in a second output directory).

@@ -54,7 +54,7 @@ help:
 	@echo
 	@echo 'Testing:'
 	@echo '  check                  - run the test suite (support/testing): builds and boots for real'
-	@echo '  check-slow             - the same, with the slow tests (the tutorial'"'"'s defconfig kernel, builds without the compiler cache, the floppy, the initramfs in the kernel, the disk defconfig)'
+	@echo '  check-slow             - the same, with the slow tests (the tutorial'"'"'s defconfig kernel on each architecture, builds without the compiler cache, the floppy, the initramfs in the kernel, the disk defconfig)'
 	@echo '                           PYTEST_ARGS: pytest options, e.g. PYTEST_ARGS="-k download -x"'
 	@echo
 	@echo 'Variables:'

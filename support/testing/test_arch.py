@@ -183,8 +183,8 @@ def test_what_the_virt_boards_lack_is_not_offered(tmp_path):
 @pytest.mark.parametrize("arch", ARCHES)
 def test_architecture_defconfig_kernel_configures(tmp_path, arch):
     """The kernel's own defconfig base (the tutorial's recipe) on the virt
-    boards: configured and checked (pvpanic-pci, the board's console); not
-    built by the tests, as it builds drivers for many boards."""
+    boards: configured and checked (pvpanic-pci, the board's console). Built
+    and booted by make check-slow (below)."""
     b = Build(tmp_path / "out", IMAGE_DL_DIR)
     b.make(f"qemu_{arch}_virt_defconfig")
     b.set_config(TR_PACKAGE_LINUX_CONFIG_DEFCONFIG="y")
@@ -192,3 +192,29 @@ def test_architecture_defconfig_kernel_configures(tmp_path, arch):
     config = (b.out / "build/linux-6.1-debian/src/.config").read_text().splitlines()
     console = {"aarch64": "CONFIG_SERIAL_AMBA_PL011_CONSOLE=y", "riscv64": "CONFIG_SERIAL_8250_CONSOLE=y"}[arch]
     assert {"CONFIG_PVPANIC_PCI=y", console, "CONFIG_VIRTIO_NET=y"} <= set(config)
+
+
+# The kernel's defconfig builds the drivers of many boards: make check-slow.
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ARCHES)
+def test_architecture_defconfig_kernel_builds_and_boots(tmp_path, arch):
+    """The tutorial's recipe on the virt boards, as a user makes it: the
+    board's defconfig with the kernel's own defconfig as the base, built
+    whole; it boots to a prompt of its architecture, poweroff ends QEMU with
+    0 and a panic with 1."""
+    b = Build(tmp_path / "out", IMAGE_DL_DIR)
+    b.make(f"qemu_{arch}_virt_defconfig")
+    b.set_config(TR_PACKAGE_LINUX_CONFIG_DEFCONFIG="y")
+    b.make_all(timeout=4 * 3600)
+    vm = start(b.out, "--net", "none")
+    try:
+        vm.wait_for_shell(timeout=300)
+        assert vm.run("uname -m") == (arch, 0)
+        assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit(timeout=120) == 0
+    finally:
+        vm.kill()
+    result = run_start(b.out, "--net", "none", "--append", "rdinit=/nonexistent init=/nonexistent")
+    assert result.returncode == 1, result.stderr
+    assert "Kernel panic" in result.stdout
