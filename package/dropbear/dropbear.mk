@@ -83,7 +83,14 @@ ln -s ../bin/dropbearmulti $(TARGET_DIR)/usr/sbin/dropbear
 $(foreach program,dropbearkey dbclient scp,ln -s dropbearmulti $(TARGET_DIR)/usr/bin/$(program)$(newline))
 install -D -m 755 $(DROPBEAR_PKGDIR)/S50dropbear $(TARGET_DIR)/etc/init.d/S50dropbear
 $(if $(DROPBEAR_AUTHORIZED_KEYS),$(DROPBEAR_INSTALL_AUTHORIZED_KEYS))
-$(if $(TR_PACKAGE_DROPBEAR_BUILD_TIME_KEYS),$(DROPBEAR_INSTALL_HOST_KEY))
+$(if $(TR_PACKAGE_DROPBEAR_BUILD_TIME_KEYS),$(DROPBEAR_INSTALL_HOST_KEY),$(DROPBEAR_LINK_BOOT_KEYS))
+endef
+
+# A key made at boot is written under /run, in memory: a root filesystem
+# on disk is read-only.
+define DROPBEAR_LINK_BOOT_KEYS
+install -d $(TARGET_DIR)/etc
+ln -s ../run/dropbear $(TARGET_DIR)/etc/dropbear
 endef
 
 # For board/qemu/start.sh --ssh.

@@ -41,9 +41,11 @@ BACKGROUND_DEFCONFIGS = {
     "aarch64": ("qemu_aarch64_virt_defconfig", {}),
     "riscv64": ("qemu_riscv64_virt_defconfig", {}),
     "floppy": ("qemu_x86_64_floppy_defconfig", {}),
-    # both root filesystems in the kernel: switching between them compiles nothing
+    # both root filesystems in the kernel, so that switching between them
+    # compiles nothing; Dropbear, to make its host key on the read-only root
     "disk": ("qemu_x86_64_disk_defconfig", {"TR_PACKAGE_LINUX_CONFIG_FRAGMENTS": '"{} {}"'.format(
-        *(TOPDIR / "board/qemu/x86_64" / f"rootfs-{fs}.fragment" for fs in ("ext4", "squashfs")))}),
+        *(TOPDIR / "board/qemu/x86_64" / f"rootfs-{fs}.fragment" for fs in ("ext4", "squashfs"))),
+        "TR_PACKAGE_DROPBEAR": "y"}),
 }
 
 

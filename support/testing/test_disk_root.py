@@ -3,7 +3,7 @@ partition (ext4, then squashfs), booted through a BIOS (SeaBIOS and
 syslinux) and under UEFI (OVMF and systemd-boot), with no -kernel; the
 kernel mounts the root read-only and starts the C init from it. Its hybrid
 ISO, on both firmwares, as a CD and as a disk. The shell on the screen,
-typed at on the keyboard. One build of
+typed at on the keyboard. The SSH server on the read-only root. One build of
 qemu_x86_64_disk_defconfig for the session, made in the background while
 the other tests run (conftest's background_builds), its kernel given both
 filesystems (extra fragments), so that switching the root filesystem's
@@ -13,10 +13,12 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from conftest import TOPDIR, error_lines, images_step_again_elsewhere, put_back_after
+from test_dropbear import free_port
 from test_packages import steps_run
 from vm import VM, monitor_commands, screen_text
 
@@ -33,10 +35,10 @@ ROOT_ARGS = "root=PARTUUID=74696e79-02 rootfstype={} rootwait ro init=/init"
 PROMPT = "root@tinyroot:/# "
 
 
-def boot_argv(out, *args):
+def boot_argv(out, *args, net="none"):
     """start.sh for the disk defconfig's images: its consoles are the serial
     line (here) and the screen (hidden)."""
-    return [START, "--output", str(out), "--accel", "tcg", "--net", "none", "--display", "none", *args]
+    return [START, "--output", str(out), "--accel", "tcg", "--net", net, "--display", "none", *args]
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +124,34 @@ def test_root_is_found_on_a_real_pcs_disk_controllers(disk_image, bus, partition
     disk.img on SATA (AHCI), NVMe and a USB stick (xHCI), as --disk-bus
     attaches it, boots through the BIOS and the kernel mounts its root."""
     boots_from_the_root_partition(boot_argv(disk_image.out, "--boot", "disk", "--disk-bus", bus), "ext4", partition)
+
+
+def test_ssh_server_makes_its_host_key_on_the_read_only_root(disk_image):
+    """Dropbear with its host key made at boot (the session's disk build has
+    it): on the read-only ext4 root the key goes to /run (/etc/dropbear
+    links there) and the log to /tmp (/var/log links there); the server
+    answers on the forwarded port with the key whose fingerprint it logged."""
+    port = free_port()
+    vm = VM(boot_argv(disk_image.out, "--boot", "disk", "--forward", f"{port}:22", net="restricted"))
+    try:
+        vm.wait_for_shell(timeout=180, prompt=PROMPT)
+        assert vm.run("readlink /etc/dropbear") == ("../run/dropbear", 0)
+        assert vm.run("readlink /var/log") == ("../tmp", 0)
+        for _ in range(60):
+            log, _ = vm.run("cat /tmp/dropbear.log")
+            if made := re.search(r"^Fingerprint: (SHA256:\S+)", log, re.M):
+                break
+            time.sleep(0.5)
+        assert made, f"no host key made:\n{log}"
+        scanned = subprocess.run(["ssh-keyscan", "-p", str(port), "-t", "ed25519", "127.0.0.1"], text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60).stdout
+        fingerprint = subprocess.run(["ssh-keygen", "-l", "-f", "-"], input=scanned, text=True,
+                                     stdout=subprocess.PIPE, check=True).stdout
+        assert made[1] in fingerprint, (log, scanned)
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
 
 
 def test_ext4_root_boots_under_uefi(disk_image):
