@@ -206,6 +206,14 @@ SSH_OPTIONS = ["-o", "BatchMode=yes", "-o", "LogLevel=ERROR"]
 NO_HOST_KEY_CHECK = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
 
 
+def served_host_key(port):
+    """What ssh-keygen -l says of the ed25519 host key that the server on
+    127.0.0.1:port shows (its fingerprint among it)."""
+    scanned = run("ssh-keyscan", "-p", str(port), "-t", "ed25519", "127.0.0.1").stdout
+    return subprocess.run(["ssh-keygen", "-l", "-f", "-"], input=scanned, text=True,
+                          stdout=subprocess.PIPE, check=True).stdout
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -275,10 +283,7 @@ def test_login_with_key_and_no_password(ssh_vm, net_kernel):
     # The host key made at boot is the one the server shows.
     log = ssh_vm.ssh("cat", "/var/log/dropbear.log").stdout
     made = re.search(r"^Fingerprint: (SHA256:\S+)$", log, re.M)[1]
-    scanned = run("ssh-keyscan", "-p", str(ssh_vm.port), "-t", "ed25519", "127.0.0.1").stdout
-    fingerprint = subprocess.run(["ssh-keygen", "-l", "-f", "-"], input=scanned, text=True,
-                                 stdout=subprocess.PIPE, check=True).stdout
-    assert made in fingerprint
+    assert made in served_host_key(ssh_vm.port)
     # A terminal: the kernel's ptys (devpts at /dev/pts).
     assert ssh_vm.ssh("tty", options=NO_HOST_KEY_CHECK + ["-tt"]).stdout.startswith("/dev/pts/")
     # Debian's fix for Terrapin (CVE-2023-48795, 0001-*.patch): strict key exchange.
