@@ -45,6 +45,14 @@ def run_start(out, *args):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
 
 
+def assert_a_panic_exits_1(out):
+    """A kernel that finds no init panics; start.sh says so and exits 1."""
+    result = run_start(out, "--net", "none", "--append", "rdinit=/nonexistent init=/nonexistent")
+    assert result.returncode == 1, result.stderr
+    assert "panicked" in result.stderr
+    assert "Kernel panic" in result.stdout
+
+
 def elf_files(root):
     """Every ELF file under root (symbolic links not followed)."""
     found = []
@@ -117,10 +125,7 @@ def test_exec_prints_the_architecture_and_returns_the_status(arch_image):
 
 def test_a_panic_exits_non_zero(arch_image):
     _, build = arch_image
-    result = run_start(build.out, "--net", "none", "--append", "rdinit=/nonexistent init=/nonexistent")
-    assert result.returncode == 1, result.stderr
-    assert "panicked" in result.stderr
-    assert "Kernel panic" in result.stdout
+    assert_a_panic_exits_1(build.out)
 
 
 def test_switching_architecture_rebuilds_it_all(aarch64_image, rootfs_build, tmp_path):
@@ -215,6 +220,4 @@ def test_architecture_defconfig_kernel_builds_and_boots(tmp_path, arch):
         assert vm.wait_exit(timeout=120) == 0
     finally:
         vm.kill()
-    result = run_start(b.out, "--net", "none", "--append", "rdinit=/nonexistent init=/nonexistent")
-    assert result.returncode == 1, result.stderr
-    assert "Kernel panic" in result.stdout
+    assert_a_panic_exits_1(b.out)
