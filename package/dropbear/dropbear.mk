@@ -87,9 +87,8 @@ $(if $(TR_PACKAGE_DROPBEAR_BUILD_TIME_KEYS),$(DROPBEAR_INSTALL_HOST_KEY),$(DROPB
 endef
 
 # A key made at boot is written under /run, in memory: a root filesystem
-# on disk is read-only.
+# on disk is read-only. (/etc is there: S50dropbear went into it.)
 define DROPBEAR_LINK_BOOT_KEYS
-install -d $(TARGET_DIR)/etc
 ln -s ../run/dropbear $(TARGET_DIR)/etc/dropbear
 endef
 
