@@ -28,6 +28,8 @@
 #   QEMU_NET_CAPABLE        y when the kernel has virtio-net, else n: the VM
 #                           then has no network device
 #   QEMU_SHARE_CAPABLE      y when the kernel has 9p over virtio (--share)
+#   QEMU_FW_CFG_CAPABLE     y when the kernel shows QEMU's fw_cfg files in
+#                           sysfs (--exec on the firmware paths)
 #   QEMU_PCI_MSI            y when the kernel has PCI MSI (below, boot time)
 #   QEMU_SSH                y when the image has the SSH server (dropbear)
 #   QEMU_SSH_HOST_KEYS      first-boot | build-time: with build-time keys,
@@ -71,7 +73,10 @@
 #   - Without pvpanic in the kernel a panic reboots, and QEMU exits with 0.
 #
 # --exec CMD: the command goes to the C init (tinyinit) on the kernel command
-# line as tinyinit_exec=<lowercase hex of its bytes>; the init runs
+# line as tinyinit_exec=<lowercase hex of its bytes> (on the firmware paths,
+# whose command line is the bootloader's, in the same words through QEMU's
+# fw_cfg, opt/tinyroot/tinyinit, which the kernel shows in sysfs with
+# CONFIG_FW_CFG_SYSFS; the boot log then comes first); the init runs
 # /bin/sh -c CMD on the console, prints "tinyroot: exit status N" (maybe
 # followed by " (signal S)") and powers off. start.sh streams the console to
 # stdout, keeps a copy, and exits with N; 255 (as ssh does) when the VM ended
@@ -132,7 +137,8 @@ Options:
                       (disk.img or the ISO under OVMF and systemd-boot); all with
                       the kernel command line the build gave them (default:
                       the first of disk, iso, floppy the build made, else
-                      kernel; kernel with --exec, --ssh or --append)
+                      kernel; kernel with --exec, --ssh or --append; the
+                      firmware paths take --exec, not --ssh or --append)
   --disk-bus BUS      how --boot disk or uefi attaches disk.img: virtio (the
                       default), ahci (SATA), nvme or usb (a USB stick on
                       xHCI): a real PC's disks, for a kernel with their
@@ -179,7 +185,8 @@ Options:
   --exec CMD          run CMD in the VM with /bin/sh -c (C init only), show
                       its output, power off, and exit with CMD's exit status
                       (255 when the VM ends without reporting it); forces the
-                      serial console and a quiet kernel
+                      serial console and a quiet kernel; with a firmware
+                      --boot, through QEMU's fw_cfg, after the boot log
   --dry-run           print the QEMU command line, one argument per line,
                       instead of running it
   -h, --help          this help
@@ -406,14 +413,15 @@ fi
 
 unset QEMU_ARCH QEMU_KERNEL QEMU_INITRD QEMU_CONSOLE QEMU_MACHINE QEMU_MEMORY QEMU_CPUS \
 	QEMU_APPEND QEMU_GRAPHICAL_CAPABLE QEMU_POWEROFF QEMU_NET QEMU_FORWARDS \
-	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_PCI_MSI QEMU_SSH QEMU_SSH_HOST_KEYS QEMU_BOOT QEMU_UEFI
+	QEMU_NET_CAPABLE QEMU_SHARE_CAPABLE QEMU_FW_CFG_CAPABLE QEMU_PCI_MSI QEMU_SSH QEMU_SSH_HOST_KEYS \
+	QEMU_BOOT QEMU_UEFI
 # shellcheck source=/dev/null
 . "$images/qemu.conf"
 : "${QEMU_ARCH:=x86_64}" "${QEMU_KERNEL:=bzImage}" "${QEMU_INITRD:=}" "${QEMU_CONSOLE:=serial}" "${QEMU_MACHINE:=pc}"
 : "${QEMU_MEMORY:=256}" "${QEMU_CPUS:=1}" "${QEMU_APPEND:=}" "${QEMU_GRAPHICAL_CAPABLE:=n}"
 : "${QEMU_POWEROFF:=acpi}" "${QEMU_NET:=user}" "${QEMU_FORWARDS:=}" "${QEMU_NET_CAPABLE:=n}"
 : "${QEMU_SHARE_CAPABLE:=n}" "${QEMU_PCI_MSI:=n}" "${QEMU_SSH:=n}" "${QEMU_SSH_HOST_KEYS:=first-boot}"
-: "${QEMU_BOOT:=kernel}" "${QEMU_UEFI:=n}"
+: "${QEMU_BOOT:=kernel}" "${QEMU_UEFI:=n}" "${QEMU_FW_CFG_CAPABLE:=n}"
 
 kernel=$images/$QEMU_KERNEL
 [ -f "$kernel" ] || die "nothing to boot: no kernel $kernel; build the images first with '$make_cmd'"
@@ -450,15 +458,15 @@ esac
 is_count "$mem" || die "$images/qemu.conf: QEMU_MEMORY must be a number of MiB, not '$mem'"
 is_count "$cpus" || die "$images/qemu.conf: QEMU_CPUS must be a number, not '$cpus'"
 
-# What boots (launcher/boot.sh): what needs the kernel command line takes
-# the kernel path unless --boot says otherwise.
+# What boots (launcher/boot.sh): what needs the kernel command line, and
+# --exec (the kernel path is the fastest), take the kernel path unless
+# --boot says otherwise.
 kernel_options=()
 if [ -n "$opt_append" ]; then kernel_options+=(--append); fi
-if [ "$have_exec" = y ]; then kernel_options+=(--exec); fi
 if [ "$have_ssh" = y ]; then kernel_options+=(--ssh); fi
 if [ -n "$opt_boot" ]; then
 	boot=$opt_boot
-elif [ ${#kernel_options[@]} -gt 0 ]; then
+elif [ ${#kernel_options[@]} -gt 0 ] || [ "$have_exec" = y ]; then
 	boot=kernel
 else
 	boot=$QEMU_BOOT
@@ -468,6 +476,9 @@ kernel | disk | uefi | iso | uefi-iso | floppy) ;;
 *) die "$images/qemu.conf: QEMU_BOOT must be kernel, disk, uefi, iso, uefi-iso or floppy, not '$boot'" ;;
 esac
 boot_check "$boot" ${kernel_options[@]+"${kernel_options[@]}"}
+if [ "$have_exec" = y ] && [ "$boot" != kernel ]; then
+	exec_through_firmware_check "$boot"
+fi
 
 if [ "$have_exec" = y ]; then
 	if [ -n "$opt_console" ] && [ "$opt_console" != serial ]; then
@@ -673,7 +684,7 @@ fi
 if [ -n "$opt_append" ]; then
 	cmdline="$cmdline $opt_append"
 fi
-if [ "$have_exec" = y ]; then
+if [ "$have_exec" = y ] && [ "$boot" = kernel ]; then
 	exec_prefix="$cmdline tinyinit_exec="
 	exec_room=$(((cmdline_max - $(byte_length "$exec_prefix")) / 2))
 	exec_bytes=$(byte_length "$opt_exec")
@@ -681,6 +692,8 @@ if [ "$have_exec" = y ]; then
 		die "--exec: the command is too long for the kernel command line: $exec_bytes bytes, at most $exec_room here (it goes hex-encoded, 2 characters a byte, in $((cmdline_max + 1)) bytes with the other arguments)"
 	fi
 	cmdline=$exec_prefix$(hex_encode "$opt_exec")
+elif [ "$have_exec" = y ]; then
+	exec_through_firmware_arg "tinyinit_debug_exit=$debug_exit_port" "$opt_exec"
 fi
 cmdline_bytes=$(byte_length "$cmdline")
 if [ "$cmdline_bytes" -gt "$cmdline_max" ]; then
@@ -718,6 +731,9 @@ fi
 qemu+=(-no-reboot -device "$pvpanic_device" -action panic=exit-failure -d guest_errors -D "$qemu_log" -nodefaults)
 if [ "$have_exec" = y ] && [ "$pc" = y ]; then
 	qemu+=(-device "isa-debug-exit,iobase=$debug_exit_port,iosize=1")
+fi
+if [ "$have_exec" = y ] && [ "$boot" != kernel ]; then
+	qemu+=(-fw_cfg "$exec_fw_cfg")
 fi
 if [ "$have_ssh" = y ]; then
 	qemu+=(-display none -chardev "file,id=console,path=$(qemu_escape "$ssh_console_log")" -serial chardev:console)

@@ -107,6 +107,7 @@ $(call linux-kernel-images,$(SRC_DIR),$(IMAGES_DIR))
   echo "QEMU_NET_CAPABLE=$$(grep -q '^CONFIG_VIRTIO_NET=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "QEMU_SHARE_CAPABLE=$$(grep -q '^CONFIG_NET_9P_VIRTIO=y' $(SRC_DIR)/.config && \
 	grep -q '^CONFIG_9P_FS=y' $(SRC_DIR)/.config && echo y || echo n)"; \
+  echo "QEMU_FW_CFG_CAPABLE=$$(grep -q '^CONFIG_FW_CFG_SYSFS=y' $(SRC_DIR)/.config && echo y || echo n)"; \
   echo "KERNEL_RELEASE=$$($(LINUX_MAKE) -s kernelrelease)"; } >$(IMAGES_DIR)/linux.qemu.conf
 endef
 

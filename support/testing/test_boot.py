@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conftest import IMAGE_DL_DIR, TOPDIR, Build, images_step_again_elsewhere, put_back_after
+from test_bootable_images import exec_through
 from test_packages import steps_run
 from vm import VM
 
@@ -229,6 +230,14 @@ def test_floppy_image_fits_and_boots(floppy_image, tmp_path):
     first = floppy.read_bytes()
     assert steps_run(images_step_again_elsewhere(b, tmp_path)) == {("rootfs", "Packing")}
     assert floppy.read_bytes() == first
+
+
+@pytest.mark.slow
+def test_exec_from_the_floppy(floppy_image):
+    """--exec from floppy.img: the floppy's kernel shows QEMU's fw_cfg files
+    too, and the C init takes the command from there."""
+    lines = exec_through(floppy_image, "floppy", timeout=180)
+    assert [line for line in lines if line.startswith("BOOT_IMAGE=/bzImage ")], lines
 
 
 # The default kernel configured and relinked twice (on, then off again):

@@ -70,10 +70,32 @@ def test_disk_is_what_the_disk_defconfig_boots_by_default(disk_and_iso):
     qemu = subprocess.run(boot_argv(disk_and_iso.out, "--dry-run"), text=True, check=True,
                           stdout=subprocess.PIPE).stdout.splitlines()
     assert "-kernel" not in qemu and any(a.startswith("file=") and "disk.img" in a for a in qemu), qemu
-    # --exec needs the kernel command line: the direct kernel path.
-    status = subprocess.run(boot_argv(disk_and_iso.out, "--exec", "exit 3"), stdout=subprocess.PIPE,
-                            timeout=120).returncode
-    assert status == 3
+    # --exec without --boot: the direct kernel path, the fastest.
+    result = subprocess.run(boot_argv(disk_and_iso.out, "--exec", "cat /proc/cmdline; exit 3"), text=True,
+                            stdout=subprocess.PIPE, timeout=120)
+    assert result.returncode == 3 and "BOOT_IMAGE=" not in result.stdout, result.stdout
+
+
+def exec_through(build, boot, timeout=120):
+    """start.sh --boot boot --exec: a command that shows the kernel's command
+    line, a line with a comma and what the C init left in its environment,
+    then exits 3. Its output's lines."""
+    result = subprocess.run(boot_argv(build.out, "--boot", boot, "--exec",
+                                      "cat /proc/cmdline; echo 'a, b'; env | grep -c tinyinit_; exit 3"),
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    lines = [line.rstrip("\r") for line in result.stdout.splitlines()]
+    assert lines[-3:] == ["a, b", "0", "tinyroot: exit status 3"], lines
+    return lines
+
+
+@pytest.mark.parametrize("boot", ["disk", "iso"])
+def test_exec_through_the_bios_and_fw_cfg(disk_and_iso, boot):
+    """--exec on a firmware path: the bootloader's command line (which has
+    none of it), the command from QEMU's fw_cfg, its exit status."""
+    lines = exec_through(disk_and_iso, boot)
+    (cmdline,) = [line for line in lines if line.startswith("BOOT_IMAGE=/bzImage ")]
+    assert "tinyinit_" not in cmdline, cmdline
 
 
 def test_uefi_refused_on_a_disk_built_without_it(disk_and_iso):

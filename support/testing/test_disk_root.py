@@ -18,6 +18,7 @@ import time
 import pytest
 
 from conftest import TOPDIR, error_lines, images_step_again_elsewhere, put_back_after
+from test_bootable_images import exec_through
 from test_dropbear import free_port, served_host_key
 from test_packages import steps_run
 from vm import VM, monitor_commands, screen_text
@@ -162,6 +163,14 @@ def test_ext4_root_boots_under_uefi(disk_image):
     output, _, firmware = boots_from_the_root_partition(argv, "ext4")
     assert "SYSLINUX" not in output
     assert firmware == "UEFI", "the kernel runs on UEFI"
+
+
+def test_exec_under_uefi_from_the_ext4_root(disk_image):
+    """--exec through OVMF and systemd-boot: the C init, started by the
+    kernel from the ext4 root, takes the command from QEMU's fw_cfg."""
+    lines = exec_through(disk_image, "uefi", timeout=180)
+    (cmdline,) = [line for line in lines if ROOT_ARGS.format("ext4") in line]
+    assert "tinyinit_" not in cmdline, cmdline
 
 
 @pytest.mark.parametrize("boot, firmware, medium", [

@@ -109,6 +109,41 @@ bool parse_io_port(const char *s, unsigned *port)
 	return true;
 }
 
+static bool is_separator(char c)
+{
+	return c == '\0' || isspace((unsigned char)c);
+}
+
+char *next_word(char **cursor, char *end)
+{
+	char *p = *cursor, *word;
+
+	while (p < end && is_separator(*p))
+		p++;
+	if (p == end)
+		return NULL;
+	word = p;
+	while (p < end && !is_separator(*p))
+		p++;
+	if (p < end)
+		*p++ = '\0';
+	*cursor = p;
+	return word;
+}
+
+bool split_parameter(char *word, char **value)
+{
+	static const char prefix[] = "tinyinit_";
+	char *equals = strchr(word, '=');
+
+	if (strncmp(word, prefix, sizeof prefix - 1) != 0 || !equals ||
+	    equals == word + sizeof prefix - 1)
+		return false;
+	*equals = '\0';
+	*value = equals + 1;
+	return true;
+}
+
 int format_exit_status(int wstatus, char *out, size_t size)
 {
 	if (WIFSIGNALED(wstatus))

@@ -29,6 +29,15 @@ int format_exit_status(int wstatus, char *out, size_t size);
 /* An x86 I/O port number, 0 to 0xffff, in C notation ("0xf4", "244"). */
 bool parse_io_port(const char *s, unsigned *port);
 
+/* The next word of a text of boot parameters (words separated by
+ * whitespace or NUL bytes, up to end, where a NUL must follow), NUL-
+ * terminated in place; *cursor moves past it. NULL when none is left. */
+char *next_word(char **cursor, char *end);
+
+/* A word "tinyinit_NAME=VALUE" split in place into its name (word) and
+ * *value. False for any other word. */
+bool split_parameter(char *word, char **value);
+
 /* At most RATELIMIT_BURST starts within any window_ms. */
 #define RATELIMIT_BURST 5
 struct ratelimit {

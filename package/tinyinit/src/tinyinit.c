@@ -215,10 +215,9 @@ static void read_loglevel(struct config *cfg)
 		say("ignoring the built-in console log level \"%s\"", TINYINIT_LOGLEVEL);
 }
 
-static void read_config(struct config *cfg)
+/* The built-in defaults, and where the tests' builds redirect the init. */
+static void config_defaults(struct config *cfg)
 {
-	char value[256];
-
 	*cfg = (struct config){ .root = "", .shell = TINYINIT_SHELL,
 				.respawn = TINYINIT_RESPAWN };
 #ifdef TINYINIT_TEST_HOOKS
@@ -234,6 +233,12 @@ static void read_config(struct config *cfg)
 	if (other && *other)
 		cfg->other_console = other;
 #endif
+}
+
+/* The boot parameters (tinyinit_*), from the environment. */
+static void read_parameters(struct config *cfg)
+{
+	char value[256];
 
 	if (take_env("tinyinit_shell", value, sizeof value) && *value)
 		strcpy(cfg->shell, value);
@@ -261,6 +266,73 @@ static void read_config(struct config *cfg)
 	 * rcS and the commands it runs may not. */
 	if (setenv("PATH", DEFAULT_PATH, 0) < 0)
 		report("setenv", "PATH");
+}
+
+/* A whole file, NUL-terminated, its length in *len; NULL, quietly when it
+ * does not exist. */
+static char *read_whole_file(const char *path, size_t *len)
+{
+	size_t size = 4096;
+	char *text = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			report("open", path);
+		return NULL;
+	}
+	*len = 0;
+	for (;;) {
+		char *bigger = realloc(text, size + 1);
+		if (!bigger) {
+			report("realloc for", path);
+			break;
+		}
+		text = bigger;
+		ssize_t n = read(fd, text + *len, size - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			report("read", path);
+			break;
+		}
+		if (n == 0) {
+			text[*len] = '\0';
+			if (close(fd) < 0)
+				report("close", path);
+			return text;
+		}
+		*len += (size_t)n;
+		if (*len == size)
+			size *= 2;
+	}
+	free(text);
+	if (close(fd) < 0)
+		report("close", path);
+	return NULL;
+}
+
+/* Boot parameters from QEMU's fw_cfg: start.sh --exec passes them so on
+ * the firmware paths, where the command line is the bootloader's, in the
+ * image. The same tinyinit_NAME=VALUE words as on the kernel command line,
+ * whose own words win. The sysfs file exists with CONFIG_FW_CFG_SYSFS. */
+static void take_firmware_parameters(const struct config *cfg)
+{
+	char path[PATH_MAX], *word, *value;
+	size_t len;
+
+	if (!mkpath(cfg, path, "/sys/firmware/qemu_fw_cfg/by_name/opt/tinyroot/tinyinit/raw"))
+		return;
+	char *text = read_whole_file(path, &len), *cursor = text;
+	if (!text)
+		return;
+	while ((word = next_word(&cursor, text + len))) {
+		if (!split_parameter(word, &value))
+			say("ignoring %s in %s: expected tinyinit_NAME=VALUE", word, path);
+		else if (setenv(word, value, 0) < 0)
+			report("setenv", word);
+	}
+	free(text);
 }
 
 /* True if path is a mount point: on another device than its parent. */
@@ -796,8 +868,10 @@ int main(void)
 	if (sigfillset(&all) < 0 || sigprocmask(SIG_BLOCK, &all, NULL) < 0)
 		report("sigprocmask", "SIG_BLOCK");
 	default_signal_actions();
-	read_config(&cfg);
+	config_defaults(&cfg);
 	mount_all(&cfg, mounted);
+	take_firmware_parameters(&cfg);
+	read_parameters(&cfg);
 	ensure_stdio(&cfg);
 	set_loglevel(&cfg);
 	set_hostname(&cfg);

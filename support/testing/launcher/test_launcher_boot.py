@@ -55,7 +55,6 @@ def test_missing_image_names_the_menu_entry(tmp_path, boot, image, drive, order)
 
 
 @pytest.mark.parametrize("args, named", [
-    (["--exec", "true"], "--exec"),
     (["--append", "foo"], "--append"),
     (["--machine", "microvm"], "microvm"),
 ])
@@ -65,6 +64,43 @@ def test_what_a_firmware_path_cannot_do_is_refused(tmp_path, args, named):
     assert result.returncode == 2
     line = error_line(result)
     assert line.startswith("start.sh: --boot iso: ") and named in line, line
+
+
+@pytest.mark.parametrize("boot, image, drive, order", PATHS)
+def test_exec_goes_through_fw_cfg_on_a_firmware_path(tmp_path, boot, image, drive, order):
+    """The command, in hex, and the power-off port go to the C init as
+    fw_cfg's opt/tinyroot/tinyinit; the bootloader's command line stays."""
+    out = with_image(tmp_path, image, QEMU_FW_CFG_CAPABLE="y", QEMU_CONSOLE="both")
+    argv = dry_run(out, "--boot", boot, "--exec", "echo 'a,b'")
+    assert "-kernel" not in argv and "-append" not in argv
+    assert option(argv, "-drive") == [f"file={out}/images/{image},format=raw,{drive}"]
+    assert option(argv, "-fw_cfg") == [
+        "name=opt/tinyroot/tinyinit,string=tinyinit_debug_exit=0xf4 tinyinit_exec=" + "echo 'a,b'".encode().hex()]
+    assert "isa-debug-exit,iobase=0xf4,iosize=1" in option(argv, "-device")
+    # the serial console, where start.sh reads the exit status
+    assert option(argv, "-serial") == ["mon:stdio"] and "-vga" not in argv
+    # a command of 64 KiB fits; one byte more is refused before QEMU starts
+    room = (131071 - len("name=opt/tinyroot/tinyinit,string=tinyinit_debug_exit=0xf4 tinyinit_exec=")) // 2
+    assert len(option(dry_run(out, "--boot", boot, "--exec", "x" * room), "-fw_cfg")[0]) == 131071
+    result = run("--output", out, "--boot", boot, "--accel", "tcg", "--exec", "x" * (room + 1))
+    assert result.returncode == 1
+    assert error_line(result) == (f"start.sh: --exec: the command is too long for QEMU's fw_cfg argument: {room + 1} "
+                                  f"bytes, at most {room} (it goes hex-encoded, 2 characters a byte, in one argument "
+                                  "of at most 131071 bytes)")
+    assert "-fw_cfg" not in dry_run(out, "--boot", boot, "--serial")
+
+
+@pytest.mark.parametrize("conf, named", [
+    ({"QEMU_FW_CFG_CAPABLE": "n"}, "this kernel has no CONFIG_FW_CFG_SYSFS"),
+    ({"QEMU_FW_CFG_CAPABLE": None}, "this kernel has no CONFIG_FW_CFG_SYSFS"),
+    ({"QEMU_FW_CFG_CAPABLE": "y", "QEMU_CONSOLE": "graphical"}, "console is the screen alone"),
+])
+def test_exec_on_a_firmware_path_needs_fw_cfg_and_the_serial_console(tmp_path, conf, named):
+    out = with_image(tmp_path, "disk.img", **conf)
+    result = run("--output", out, "--boot", "disk", "--exec", "true")
+    assert result.returncode == 1
+    line = error_line(result)
+    assert line.startswith("start.sh: --exec with --boot disk: ") and named in line and "--boot kernel" in line, line
 
 
 def test_floppy_needs_the_pc(tmp_path):

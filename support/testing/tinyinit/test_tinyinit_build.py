@@ -26,7 +26,7 @@ def test_unit_tests_pass(tmp_path):
     result = subprocess.run([str(unit)], text=True, timeout=60,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert result.returncode == 0, result.stdout
-    assert "[  PASSED  ] 9 test(s)." in result.stdout, result.stdout
+    assert "[  PASSED  ] 11 test(s)." in result.stdout, result.stdout
     assert "FAILED" not in result.stdout
 
 

@@ -110,6 +110,38 @@ def test_missing_shell(boot):
                          "tinyroot: exit status 127\n")
 
 
+FW_CFG_FILE = "sys/firmware/qemu_fw_cfg/by_name/opt/tinyroot/tinyinit/raw"
+
+
+def fw_cfg_setup(boot, text):
+    """The shell commands that give the init a /sys (a tmpfs: the init then
+    mounts no sysfs there) with QEMU's fw_cfg file of boot parameters, as
+    the kernel shows it with CONFIG_FW_CFG_SYSFS."""
+    (boot.tmp / "fw_cfg").write_bytes(text.encode())
+    raw = boot.root / FW_CFG_FILE
+    return "\n".join([f"mkdir -p '{boot.root}/sys'", f"mount -t tmpfs fw_cfg '{boot.root}/sys'",
+                      f"mkdir -p '{raw.parent}'", f"cp '{boot.tmp}/fw_cfg' '{raw}'"])
+
+
+def test_parameters_from_fw_cfg(boot):
+    """start.sh --exec on the firmware paths: the command comes through fw_cfg
+    (a NUL, newlines, runs of spaces between the words); longer than the
+    init's first read of the file, and the environment keeps none of it."""
+    command = "echo " + "x" * 5000 + " >/dev/null; env | grep -c tinyinit_; exit 4"
+    text = f"  tinyinit_respawn=0\n\ntinyinit_exec={command.encode().hex()}  \0"
+    boot.start(setup=fw_cfg_setup(boot, text))
+    assert boot.wait_exit() == POWEROFF_RC
+    assert boot.text == "0\ntinyroot: exit status 4\n"
+
+
+def test_command_line_wins_over_fw_cfg_and_other_words_are_named(boot):
+    text = f"init=/bin/sh tinyinit_exec={'echo from-fw-cfg'.encode().hex()}"
+    boot.start(exec_cmd="echo from-the-command-line", setup=fw_cfg_setup(boot, text))
+    assert boot.wait_exit() == POWEROFF_RC
+    assert boot.text == (f"tinyinit: ignoring init=/bin/sh in {boot.root}/{FW_CFG_FILE}: expected tinyinit_NAME=VALUE\n"
+                         "from-the-command-line\ntinyroot: exit status 0\n")
+
+
 def test_musl_build(tmp_path):
     """The musl static build, once: exec mode end to end."""
     if NO_NAMESPACES:

@@ -170,6 +170,49 @@ static void ratelimit_spaced_starts_never_limited(void **state)
 		assert_true(ratelimit_allow(&r, i * 1001LL));
 }
 
+static void words_split_on_whitespace_and_nul(void **state)
+{
+	/* As QEMU's fw_cfg hands them over: any spacing, a NUL maybe. */
+	char text[] = "  tinyinit_a=1\ttinyinit_exec=6869\n\0tinyinit_b= ";
+	char *end = text + sizeof text - 1, *cursor = text;
+
+	(void)state;
+	assert_string_equal(next_word(&cursor, end), "tinyinit_a=1");
+	assert_string_equal(next_word(&cursor, end), "tinyinit_exec=6869");
+	assert_string_equal(next_word(&cursor, end), "tinyinit_b=");
+	assert_null(next_word(&cursor, end));
+	assert_null(next_word(&cursor, end));
+
+	char last[] = "x=1";    /* the last word ends at end, on the NUL after it */
+	cursor = last;
+	assert_string_equal(next_word(&cursor, last + 3), "x=1");
+	assert_null(next_word(&cursor, last + 3));
+	char none[] = " \n";
+	cursor = none;
+	assert_null(next_word(&cursor, none + 2));
+}
+
+static void parameters_are_tinyinit_name_equals_value(void **state)
+{
+	char good[] = "tinyinit_exec=6869", empty[] = "tinyinit_exec=", twice[] = "tinyinit_a=b=c";
+	char *value;
+
+	(void)state;
+	assert_true(split_parameter(good, &value));
+	assert_string_equal(good, "tinyinit_exec");
+	assert_string_equal(value, "6869");
+	assert_true(split_parameter(empty, &value));
+	assert_string_equal(value, "");
+	assert_true(split_parameter(twice, &value));
+	assert_string_equal(twice, "tinyinit_a");
+	assert_string_equal(value, "b=c");
+
+	char *bad[] = { (char[]){ "tinyinit_exec" }, (char[]){ "tinyinit_=1" }, (char[]){ "init=/bin/sh" },
+			(char[]){ "PATH=/tmp" }, (char[]){ "=x" } };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(split_parameter(bad[i], &value));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +225,8 @@ int main(void)
 		cmocka_unit_test(exit_status_lines),
 		cmocka_unit_test(ratelimit_allows_a_burst_per_window),
 		cmocka_unit_test(ratelimit_spaced_starts_never_limited),
+		cmocka_unit_test(words_split_on_whitespace_and_nul),
+		cmocka_unit_test(parameters_are_tinyinit_name_equals_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
