@@ -19,7 +19,8 @@ BUSYBOX_KERNEL_HEADERS_VERSION = $(call qstrip,$(TR_PACKAGE_LINUX_VERSION))
 BUSYBOX_TC_BROKEN = $(if $(TR_TOOLCHAIN_MUSL),$(shell printf '6.8\n%s\n' '$(BUSYBOX_KERNEL_HEADERS_VERSION)' \
 	| sort -V -C && echo y))
 BUSYBOX_KCONFIG_SYMBOLS = TR_PACKAGE_LINUX_VERSION
-# BusyBox init, when it is the init chosen.
+# BusyBox init, when it is the init chosen, and setsid -c for the shells on
+# the kernel's other consoles (package/skeleton/other-console-shells).
 BUSYBOX_KCONFIG_SYMBOLS += TR_INIT_BUSYBOX
 define BUSYBOX_DERIVED_FRAGMENT
 $(if $(TR_STATIC),CONFIG_STATIC=y,# CONFIG_STATIC is not set)
@@ -27,6 +28,7 @@ $(if $(TR_STATIC),CONFIG_STATIC=y,# CONFIG_STATIC is not set)
 $(if $(BUSYBOX_TC_BROKEN),# CONFIG_TC is not set)
 $(if $(TR_INIT_BUSYBOX),CONFIG_INIT=y)
 $(if $(TR_INIT_BUSYBOX),CONFIG_FEATURE_USE_INITTAB=y)
+$(if $(TR_INIT_BUSYBOX),CONFIG_SETSID=y)
 endef
 
 # CROSS_COMPILE names its strip, ar and the rest; CC may be musl-gcc.

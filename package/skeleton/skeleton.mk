@@ -10,7 +10,7 @@ SKELETON_SITE = $(SKELETON_PKGDIR)/files
 SKELETON_ADD_TOOLCHAIN_DEPENDENCY = NO
 SKELETON_KCONFIG_SYMBOLS = TR_TARGET_HOSTNAME TR_INIT_TINYINIT TR_INIT_SCRIPT TR_INIT_BUSYBOX
 # Installed from the package's directory, outside files/: an edit reinstalls them.
-SKELETON_CONFIG_FILES = $(addprefix $(SKELETON_PKGDIR)/,init.sh inittab S01mount)
+SKELETON_CONFIG_FILES = $(addprefix $(SKELETON_PKGDIR)/,init.sh inittab S01mount other-console-shells)
 
 SKELETON_DIRS = bin sbin usr/bin usr/sbin dev etc proc sys tmp run root home var mnt
 
@@ -19,7 +19,8 @@ SKELETON_INIT.TR_INIT_TINYINIT = ln -s sbin/tinyinit $(TARGET_DIR)/init
 SKELETON_INIT.TR_INIT_SCRIPT = install -m 755 $(SKELETON_PKGDIR)/init.sh $(TARGET_DIR)/init
 SKELETON_INIT.TR_INIT_BUSYBOX = ln -s bin/busybox $(TARGET_DIR)/init && \
 	install -D -m 644 $(SKELETON_PKGDIR)/inittab $(TARGET_DIR)/etc/inittab && \
-	install -D -m 755 $(SKELETON_PKGDIR)/S01mount $(TARGET_DIR)/etc/init.d/S01mount
+	install -D -m 755 $(SKELETON_PKGDIR)/S01mount $(TARGET_DIR)/etc/init.d/S01mount && \
+	install -D -m 755 $(SKELETON_PKGDIR)/other-console-shells $(TARGET_DIR)/sbin/other-console-shells
 
 define SKELETON_INSTALL_TARGET_CMDS
 cd $(TARGET_DIR) && mkdir -p $(SKELETON_DIRS) && chmod 1777 tmp && chmod 700 root

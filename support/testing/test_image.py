@@ -81,7 +81,9 @@ def test_each_init_boots(default_image, rootfs_build, init):
     exe = "/sbin/tinyinit" if init == "TR_INIT_TINYINIT" else "/bin/busybox"
     # The tutorial's script init runs no boot scripts: its network stays down.
     vm = boot_and_check(default_image, rootfs_build, init_exe=exe, dhcp=init != "TR_INIT_SCRIPT")
-    assert rootfs_build.target("/etc/inittab").exists() == (init == "TR_INIT_BUSYBOX")
+    # BusyBox init's files (the shells on the other consoles: test_launcher_graphical.py)
+    for path in ("/etc/inittab", "/etc/init.d/S01mount", "/sbin/other-console-shells"):
+        assert rootfs_build.target(path).exists() == (init == "TR_INIT_BUSYBOX"), path
     if init == "TR_INIT_SCRIPT":
         assert "job control turned off" in vm.output  # the tutorial's, as it was
     else:

@@ -13,10 +13,10 @@ import time
 import pytest
 
 from conftest import IMAGE_DL_DIR, TOPDIR, put_back_after
-from test_launcher import (CONSOLES_INIT, GRAPHICAL_KERNEL_OPTIONS, REQUIRED_KERNEL_OPTIONS, START,
+from test_launcher import (CONSOLES_INIT, GRAPHICAL_KERNEL_OPTIONS, INIT_START, REQUIRED_KERNEL_OPTIONS, START,
                            boot, built_parts, vm_maker)
 from test_packages import steps_run
-from vm import screen_text
+from vm import VM, screen_text
 
 NO_NET = ["--net", "none"]
 
@@ -61,6 +61,44 @@ def test_both_consoles(graphical_vm):
     assert status == 0, stderr
     assert "active: tty0 ttyS0\n" in stdout      # ttyS0 last: primary
     assert "tinytest-booted\n" in stdout        # /dev/console is the serial one
+
+
+def busybox_init_of_the_skeleton():
+    """An init that puts the skeleton's files for BusyBox init (its inittab,
+    the mounts, the shells on the other consoles) where the image has them,
+    then hands over to BusyBox init."""
+    skeleton = TOPDIR / "package" / "skeleton"
+    files = {"/etc/inittab": skeleton / "inittab", "/etc/init.d/rcS": skeleton / "files/etc/init.d/rcS",
+             "/etc/init.d/S01mount": skeleton / "S01mount",
+             "/sbin/other-console-shells": skeleton / "other-console-shells"}
+    script = INIT_START + "mkdir -p /etc/init.d /sbin /run\n"
+    for path, source in files.items():
+        script += f"cat >{path} <<'END-OF-FILE'\n{source.read_text()}END-OF-FILE\nchmod 755 {path}\n"
+    return script + "exec /bin/busybox init\n"
+
+
+def test_busybox_init_keeps_a_shell_on_each_console(graphical_vm):
+    """System → Console: both with BusyBox init: inittab's shell on the
+    primary console (the serial one, here), and other-console-shells' on the
+    screen, a login shell with tty0 as its controlling terminal."""
+    out = graphical_vm(busybox_init_of_the_skeleton(), QEMU_CONSOLE="both")
+    vm = VM([str(START), "--output", str(out), "--accel", "tcg", *NO_NET, "--display", "none"])
+    try:
+        vm.wait_for_shell()
+        assert vm.run("readlink /proc/1/exe") == ("/bin/busybox", 0)
+        # each shell's terminal, and the device number of its controlling one
+        # (the processes listed first: the loop's own subshells are shells too)
+        shells, _ = vm.run("for i in $(seq 50); do grep -l '^sh$' /proc/[0-9]*/comm >/tmp/p; "
+                           "for c in $(cat /tmp/p); do p=${c%/comm}; "
+                           "echo $(readlink $p/fd/0) $(cut -d' ' -f7 $p/stat); done >/tmp/s; "
+                           "grep -q tty0 /tmp/s && break; sleep 0.1; done; sort /tmp/s")
+        # inittab's (cttyhack reopens its terminal as /dev/tty: ttyS0, 4:64)
+        # and other-console-shells' (tty0, which is tty1, 4:1)
+        assert shells.splitlines() == ["/dev/tty 1088", "/dev/tty0 1025"], shells
+        vm.console.sendline("poweroff")
+        assert vm.wait_exit() == 0
+    finally:
+        vm.kill()
 
 
 @pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract-ocr is not installed")
