@@ -272,7 +272,7 @@ static void read_parameters(struct config *cfg)
  * does not exist. */
 static char *read_whole_file(const char *path, size_t *len)
 {
-	size_t size = 4096;
+	size_t size = 0;
 	char *text = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -283,12 +283,15 @@ static char *read_whole_file(const char *path, size_t *len)
 	}
 	*len = 0;
 	for (;;) {
-		char *bigger = realloc(text, size + 1);
-		if (!bigger) {
-			report("realloc for", path);
-			break;
+		if (*len == size) {
+			size = size ? 2 * size : 4096;
+			char *bigger = realloc(text, size + 1);
+			if (!bigger) {
+				report("realloc for", path);
+				break;
+			}
+			text = bigger;
 		}
-		text = bigger;
 		ssize_t n = read(fd, text + *len, size - *len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -303,8 +306,6 @@ static char *read_whole_file(const char *path, size_t *len)
 			return text;
 		}
 		*len += (size_t)n;
-		if (*len == size)
-			size *= 2;
 	}
 	free(text);
 	if (close(fd) < 0)
