@@ -3,8 +3,9 @@ session's default build (only its images step runs again), booted through
 QEMU's BIOS and syslinux with no -kernel; the ISO as a CD-ROM and, hybrid,
 as a hard disk; --exec on both through QEMU's fw_cfg; the same bytes from
 the images step done again under another umask, locale and timezone; a
-floppy too small for the default kernel refused with the sizes. The floppy defconfig's own floppy.img boots in
-test_boot.py (make check-slow: a kernel of its own)."""
+floppy too small for the default kernel refused with the sizes. The floppy
+defconfig's own floppy.img boots in test_boot.py (make check-slow: a kernel
+of its own)."""
 import json
 import shutil
 import subprocess
