@@ -476,9 +476,6 @@ kernel | disk | uefi | iso | uefi-iso | floppy) ;;
 *) die "$images/qemu.conf: QEMU_BOOT must be kernel, disk, uefi, iso, uefi-iso or floppy, not '$boot'" ;;
 esac
 boot_check "$boot" ${kernel_options[@]+"${kernel_options[@]}"}
-if [ "$have_exec" = y ] && [ "$boot" != kernel ]; then
-	exec_through_firmware_check "$boot"
-fi
 
 if [ "$have_exec" = y ]; then
 	if [ -n "$opt_console" ] && [ "$opt_console" != serial ]; then
@@ -692,8 +689,6 @@ if [ "$have_exec" = y ] && [ "$boot" = kernel ]; then
 		die "--exec: the command is too long for the kernel command line: $exec_bytes bytes, at most $exec_room here (it goes hex-encoded, 2 characters a byte, in $((cmdline_max + 1)) bytes with the other arguments)"
 	fi
 	cmdline=$exec_prefix$(hex_encode "$opt_exec")
-elif [ "$have_exec" = y ]; then
-	exec_through_firmware_arg "tinyinit_debug_exit=$debug_exit_port" "$opt_exec"
 fi
 cmdline_bytes=$(byte_length "$cmdline")
 if [ "$cmdline_bytes" -gt "$cmdline_max" ]; then
@@ -731,9 +726,6 @@ fi
 qemu+=(-no-reboot -device "$pvpanic_device" -action panic=exit-failure -d guest_errors -D "$qemu_log" -nodefaults)
 if [ "$have_exec" = y ] && [ "$pc" = y ]; then
 	qemu+=(-device "isa-debug-exit,iobase=$debug_exit_port,iosize=1")
-fi
-if [ "$have_exec" = y ] && [ "$boot" != kernel ]; then
-	qemu+=(-fw_cfg "$exec_fw_cfg")
 fi
 if [ "$have_ssh" = y ]; then
 	qemu+=(-display none -chardev "file,id=console,path=$(qemu_escape "$ssh_console_log")" -serial chardev:console)

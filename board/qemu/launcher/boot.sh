@@ -70,30 +70,29 @@ boot_check() {
 	if [ $# -gt 0 ]; then
 		usage_error "--boot $boot: $1 needs the kernel command line, and $image's bootloader reads it from the image: use --boot kernel"
 	fi
+	# --exec: the command reaches the C init through QEMU's fw_cfg, which the
+	# kernel must show in sysfs, and its exit status is read on the serial
+	# console.
+	if [ "$have_exec" = y ]; then
+		[ "$QEMU_FW_CFG_CAPABLE" = y ] ||
+			die "--exec with --boot $boot: the command reaches the init through QEMU's fw_cfg, and this kernel has no CONFIG_FW_CFG_SYSFS: add it (Kernel → Extra configuration fragments) and build with '$make_cmd', or use --boot kernel"
+		[ "$QEMU_CONSOLE" != graphical ] ||
+			die "--exec with --boot $boot: $image's console is the screen alone, where the command's exit status cannot be read: choose System → Console: serial or both and build with '$make_cmd', or use --boot kernel"
+	fi
 }
 
-# --exec on a firmware path: the command reaches the C init through QEMU's
-# fw_cfg, which the kernel must show in sysfs, and start.sh reads its exit
-# status on the serial console.
-exec_through_firmware_check() {
-	[ "$QEMU_FW_CFG_CAPABLE" = y ] ||
-		die "--exec with --boot $1: the command reaches the init through QEMU's fw_cfg, and this kernel has no CONFIG_FW_CFG_SYSFS: add it (Kernel → Extra configuration fragments) and build with '$make_cmd', or use --boot kernel"
-	[ "$QEMU_CONSOLE" != graphical ] ||
-		die "--exec with --boot $1: $(boot_image_of "$1")'s console is the screen alone, where the command's exit status cannot be read: choose System → Console: serial or both and build with '$make_cmd', or use --boot kernel"
-}
-
-# exec_through_firmware_arg WORD CMD: the -fw_cfg argument (exec_fw_cfg)
-# with the C init's boot parameters: WORD (tinyinit_NAME=VALUE) and CMD as
-# tinyinit_exec, in hex as on the kernel command line (no comma, which
-# QEMU's option syntax would need doubled). One argument of a program is at
-# most 128 KiB.
-exec_through_firmware_arg() {
-	local prefix="name=opt/tinyroot/tinyinit,string=$1 tinyinit_exec=" room bytes
+# exec_through_firmware_args: --exec's command for the C init, added to
+# boot_args as QEMU's fw_cfg file opt/tinyroot/tinyinit: the same words as
+# on the kernel command line, the power-off port and the command in hex (no
+# comma, which QEMU's option syntax would need doubled). One argument of a
+# program is at most 128 KiB.
+exec_through_firmware_args() {
+	local prefix="name=opt/tinyroot/tinyinit,string=tinyinit_debug_exit=$debug_exit_port tinyinit_exec=" room bytes
 	room=$(((131071 - $(byte_length "$prefix")) / 2))
-	bytes=$(byte_length "$2")
+	bytes=$(byte_length "$opt_exec")
 	[ "$bytes" -le "$room" ] ||
 		die "--exec: the command is too long for QEMU's fw_cfg argument: $bytes bytes, at most $room (it goes hex-encoded, 2 characters a byte, in one argument of at most 131071 bytes)"
-	exec_fw_cfg=$prefix$(hex_encode "$2")
+	boot_args+=(-fw_cfg "$prefix$(hex_encode "$opt_exec")")
 }
 
 # The QEMU arguments that boot (boot_args), the kernel path's aside.
@@ -115,6 +114,9 @@ boot_firmware_args() {
 	uefi-iso) boot_args=("${cdrom[@]}") && uefi_firmware_args ;;
 	floppy) boot_args=(-drive "file=$file,format=raw,if=floppy,snapshot=on" -boot order=a) ;;
 	esac
+	if [ "$have_exec" = y ]; then
+		exec_through_firmware_args
+	fi
 }
 
 # OVMF as two flash drives, added to boot_args: its code read-only, its
