@@ -58,11 +58,24 @@ def background_builds_taken(item):
     return names
 
 
+def runs_late(item):
+    """0 for most tests; 1 for those that take screen_and_uefi_image (the
+    default build, switched and not put back); 2 for those that take a
+    background build."""
+    if background_builds_taken(item):
+        return 2
+    return 1 if "screen_and_uefi_image" in item.fixturenames else 0
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """The tests that take a background build last (in their order), so that
-    the builds have the whole session to be made (background_builds)."""
-    items.sort(key=lambda item: bool(background_builds_taken(item)))
+    the builds have the whole session to be made (background_builds); before
+    them, the ones that take the default build switched to the screen and
+    UEFI, after every other test that takes the default build."""
+    items.sort(key=runs_late)
+    switched_under = [item.nodeid for item in items if runs_late(item) == 2 and "default_image" in item.fixturenames]
+    assert not switched_under, f"these would find the default build switched by screen_and_uefi_image: {switched_under}"
 
 
 @pytest.fixture(autouse=True)
@@ -431,12 +444,32 @@ def session_build_dir(tmp_path_factory, name):
 def default_image(tmp_path_factory, background_builds):
     """qemu_x86_64_defconfig, built once per session, through the session's
     compiler cache; then the background builds start. Tests that change its
-    configuration put it back."""
+    configuration put it back (but screen_and_uefi_image, its last)."""
     b = Build(session_build_dir(tmp_path_factory, "default"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_defconfig")
     b.make_all()
     background_builds.start()
     return b
+
+
+# The default build's settings for the tests of the screen and of UEFI boot.
+SCREEN_AND_UEFI = {"TR_CONSOLE_BOTH": "y", "TR_IMAGE_DISK": "y", "TR_IMAGE_ISO": "y", "TR_IMAGE_UEFI": "y"}
+
+
+@pytest.fixture(scope="session")
+def screen_and_uefi_image(default_image):
+    """The default build with its console on the screen too, and its disk
+    image and ISO bootable under UEFI as well as through a BIOS: the kernel
+    gets the VGA console, the keyboard, the EFI stub and the framebuffer
+    console, and compiles again only the files these options touch, once
+    for the graphical console's tests and UEFI's. Not put back, which would
+    compile them once more: its tests are the session's last to take the
+    default build (pytest_collection_modifyitems)."""
+    from test_packages import steps_run
+    default_image.set_config(**SCREEN_AND_UEFI)
+    ran = steps_run(default_image.make().stdout)
+    assert {package for package, _ in ran} == {"linux", "rootfs"}, ran
+    return default_image
 
 
 def default_configuration(out, ccache=False, **symbols):

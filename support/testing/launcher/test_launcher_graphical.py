@@ -1,10 +1,10 @@
-"""The graphical console (qemu_x86_64_graphical_defconfig: the default with
-TR_CONSOLE_GRAPHICAL) on QEMU's VGA screen: the prompt read off the screen
+"""The console on QEMU's VGA screen: the prompt read off the screen
 through start.sh and make graphical, and the consoles the kernel makes
 active, with inits made here. Every test of this module takes the session's
-default build switched to the graphical console in place: only the kernel's
-files that the console options touch are compiled again, not a second
-kernel from scratch; the build is put back after."""
+default build switched to a console on the screen too, and to UEFI boot
+(screen_and_uefi_image): only the kernel's files that these options touch
+are compiled again, not a second kernel from scratch, and once for this
+module and test_bootable_images.py's UEFI tests."""
 import os
 import shutil
 import subprocess
@@ -12,29 +12,17 @@ import time
 
 import pytest
 
-from conftest import IMAGE_DL_DIR, TOPDIR, put_back_after
+from conftest import IMAGE_DL_DIR, TOPDIR
 from test_launcher import (CONSOLES_INIT, GRAPHICAL_KERNEL_OPTIONS, INIT_START, REQUIRED_KERNEL_OPTIONS, START,
                            boot, built_parts, vm_maker)
-from test_packages import steps_run
 from vm import VM, screen_text
 
 NO_NET = ["--net", "none"]
 
 
 @pytest.fixture(scope="module")
-def graphical_image(default_image):
-    """The default build with its console on the VGA screen; afterwards the
-    serial console again, and the images from before, byte for byte."""
-    with put_back_after(default_image, TR_CONSOLE_SERIAL="y"):
-        default_image.set_config(TR_CONSOLE_GRAPHICAL="y")
-        ran = steps_run(default_image.make().stdout)
-        assert {package for package, _ in ran} == {"linux", "rootfs"}, ran
-        yield default_image
-
-
-@pytest.fixture(scope="module")
-def graphical_parts(tmp_path_factory, graphical_image):
-    return built_parts(graphical_image, tmp_path_factory.mktemp("boot-graphical"),
+def graphical_parts(tmp_path_factory, screen_and_uefi_image):
+    return built_parts(screen_and_uefi_image, tmp_path_factory.mktemp("boot-graphical"),
                        REQUIRED_KERNEL_OPTIONS + GRAPHICAL_KERNEL_OPTIONS)
 
 
@@ -103,15 +91,18 @@ def test_busybox_init_keeps_a_shell_on_each_console(graphical_vm):
 
 @pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract-ocr is not installed")
 @pytest.mark.parametrize("how", ["start.sh", "make graphical"])
-def test_graphical_console_shows_the_prompt(graphical_image, tmp_path, how):
+def test_graphical_console_shows_the_prompt(screen_and_uefi_image, tmp_path, how):
+    """The kernel started directly (the build's disk image would be the
+    default), with its console on the screen alone, as make graphical
+    starts it."""
     monitor = tmp_path / "monitor.sock"
     qemu_args = f"-monitor unix:{monitor},server,nowait"
     if how == "start.sh":
-        argv = [str(START), "--output", str(graphical_image.out), "--accel", "tcg", *NO_NET,
-                "--display", "none", "--", *qemu_args.split()]
+        argv = [str(START), "--output", str(screen_and_uefi_image.out), "--graphical", "--boot", "kernel",
+                "--accel", "tcg", *NO_NET, "--display", "none", "--", *qemu_args.split()]
     else:
-        argv = ["make", "-C", str(TOPDIR), f"O={graphical_image.out}", "graphical",
-                "RUN_ARGS=--display none --accel tcg --net none", f"QEMU_ARGS={qemu_args}"]
+        argv = ["make", "-C", str(TOPDIR), f"O={screen_and_uefi_image.out}", "graphical",
+                "RUN_ARGS=--boot kernel --display none --accel tcg --net none", f"QEMU_ARGS={qemu_args}"]
     env = dict(os.environ, TR_DL_DIR=str(IMAGE_DL_DIR))
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
