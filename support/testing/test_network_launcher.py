@@ -175,8 +175,8 @@ def test_make_run_passes_the_network_options(net_image, tmp_path):
 
 
 def test_menu_settings_reach_qemu_conf_alone(build):
-    """The QEMU launcher menu's network settings: a change rewrites
-    qemu.conf and rebuilds nothing else."""
+    """The QEMU launcher menu's network settings, and the console: a change
+    rewrites qemu.conf and rebuilds nothing else."""
     build.make()
     assert build.qemu_conf()["QEMU_NET"] == "user"
     build.set_config(TR_QEMU_NET_RESTRICTED="y", TR_QEMU_FORWARDS='" 2222:22  udp:5353:53"')
@@ -188,3 +188,9 @@ def test_menu_settings_reach_qemu_conf_alone(build):
     assert steps_run(build.make().stdout) == {("rootfs", "Packing")}
     conf = build.qemu_conf()
     assert (conf["QEMU_NET"], conf["QEMU_FORWARDS"]) == ("none", "")
+    # The console (System → Console), which start.sh takes as its default.
+    assert conf["QEMU_CONSOLE"] == "serial"
+    for console in ("graphical", "both"):
+        build.set_config(**{f"TR_CONSOLE_{console.upper()}": "y"})
+        assert steps_run(build.make().stdout) == {("rootfs", "Packing")}
+        assert build.qemu_conf()["QEMU_CONSOLE"] == console

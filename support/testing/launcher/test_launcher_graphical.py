@@ -4,7 +4,7 @@ active, with inits made here. Every test of this module takes the session's
 default build switched to a console on the screen too, and to UEFI boot
 (screen_and_uefi_image): only the kernel's files that these options touch
 are compiled again, not a second kernel from scratch, and once for this
-module and test_bootable_images.py's UEFI tests."""
+module and test_uefi_boot.py's."""
 import os
 import shutil
 import subprocess
