@@ -36,22 +36,37 @@ def disk_and_iso(default_image):
         yield default_image
 
 
-def boots_through_the_bootloader(argv):
-    """Boots argv to a shell; the kernel's command line and PID 1 say what
-    booted it; then a poweroff must end QEMU with 0."""
+# The shell's prompt (the skeleton's /etc/profile), printed before anything
+# is typed: what a test waits for where a bootloader reads the console too.
+PROMPT = "root@tinyroot:/# "
+
+
+def boots_to_the_initramfs(argv, firmware):
+    """Boots argv to a shell through the firmware (BIOS or UEFI) and checks
+    what booted: the bootloader's initramfs, no root= on the disk, the C
+    init as PID 1; then a poweroff must end QEMU with 0. The console's
+    output and the kernel's command line."""
     vm = VM(argv)
     try:
-        vm.wait_for_shell(timeout=120)
+        vm.wait_for_shell(timeout=180, prompt=PROMPT)
         cmdline, _ = vm.run("cat /proc/cmdline")
-        # syslinux names the kernel it loaded; QEMU's -kernel does not.
-        assert cmdline.startswith("BOOT_IMAGE=/bzImage "), cmdline
-        assert "initrd=/rootfs.cpio.lz4" in cmdline, cmdline
+        assert "initrd=" in cmdline and "root=" not in cmdline, cmdline
+        assert vm.run("[ -d /sys/firmware/efi ] && echo UEFI || echo BIOS") == (firmware, 0)
         assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
         vm.console.sendline("poweroff")
         assert vm.wait_exit() == 0
-        return vm.output
+        return vm.output, cmdline
     finally:
         vm.kill()
+
+
+def boots_through_the_bootloader(argv):
+    """Boots argv through the BIOS and syslinux; the console's output."""
+    output, cmdline = boots_to_the_initramfs(argv, "BIOS")
+    # syslinux names the kernel it loaded; QEMU's -kernel does not.
+    assert cmdline.startswith("BOOT_IMAGE=/bzImage "), cmdline
+    assert "initrd=/rootfs.cpio.lz4" in cmdline, cmdline
+    return output
 
 
 @pytest.mark.parametrize("boot, machine, banner", [

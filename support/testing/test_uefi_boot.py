@@ -8,8 +8,7 @@ import subprocess
 
 import pytest
 
-from test_bootable_images import boot_argv, exec_through
-from vm import VM
+from test_bootable_images import boot_argv, boots_to_the_initramfs, exec_through
 
 
 @pytest.mark.parametrize("boot, medium", [("uefi", "disk.img"), ("uefi-iso", "the ISO as a CD")])
@@ -21,18 +20,9 @@ def test_image_boots_under_uefi_without_kernel(screen_and_uefi_image, boot, medi
     argv = boot_argv(screen_and_uefi_image.out, "--boot", boot, "--display", "none")
     qemu = subprocess.run(argv + ["--dry-run"], text=True, check=True, stdout=subprocess.PIPE).stdout.splitlines()
     assert "-kernel" not in qemu and any(a.startswith("if=pflash") for a in qemu), qemu
-    vm = VM(argv)
-    try:
-        vm.wait_for_shell(timeout=180)
-        cmdline, _ = vm.run("cat /proc/cmdline")
-        assert "initrd=" in cmdline and "BOOT_IMAGE=" not in cmdline, (medium, cmdline)
-        assert vm.run("[ -d /sys/firmware/efi ] && echo UEFI || echo BIOS") == ("UEFI", 0)
-        assert vm.run("readlink /proc/1/exe") == ("/sbin/tinyinit", 0)
-        vm.console.sendline("poweroff")
-        assert vm.wait_exit() == 0
-    finally:
-        vm.kill()
-    assert "SYSLINUX" not in vm.output and "ISOLINUX" not in vm.output
+    output, cmdline = boots_to_the_initramfs(argv, "UEFI")
+    assert "BOOT_IMAGE=" not in cmdline, (medium, cmdline)
+    assert "SYSLINUX" not in output and "ISOLINUX" not in output
 
 
 def test_exec_through_uefi_and_fw_cfg(screen_and_uefi_image):
