@@ -25,11 +25,18 @@ ifeq ($(TR_CCACHE),y)
 # map the build directory away (-ffile-prefix-map) and are stripped. What
 # a cached object keeps is the first build's directory in its debug
 # information, which no image holds.
+# depend mode: on a miss ccache runs no preprocessor of its own and takes
+# the include files from the compiler's dependency file (the kernel's and
+# BusyBox's -MD/-MMD; a compilation without one gets ccache's default
+# mode). The default kernel compiles cold in three quarters of the time.
+# Lost: the hits of files whose headers changed but whose preprocessed text
+# did not, as between two kernel configurations (see the manual).
 define CCACHE_STEP_ENVIRONMENT
 export PATH=$(CCACHE_MASQUERADE_DIR):$$PATH
 export CCACHE_DIR='$(CCACHE_CACHE_DIR)'
 export CCACHE_BASEDIR='$(O)'
 export CCACHE_NOHASHDIR=1
+export CCACHE_DEPEND=1
 export CCACHE_MAXSIZE='$(CCACHE_MAX_SIZE)'
 $(if $(CCACHE_REMOTE_STORAGE),export CCACHE_REMOTE_STORAGE='$(CCACHE_REMOTE_STORAGE)'$(newline))
 endef
