@@ -3,7 +3,7 @@
 # e.g. PYTEST_ARGS='-k download -x'.
 # check-slow runs the slow ones too (the tutorial's defconfig kernel on each
 # architecture, the reproducibility build compiled without the compiler
-# cache, the floppy defconfig, the initramfs built into the default kernel
+# cache, the initramfs built into the default kernel
 # (relinked twice), the disk defconfig (its kernel: block devices, ext4,
 # EFI, a real PC's drivers), and the builds that compile BusyBox, toybox or
 # Dropbear for real once more: remote ccache storage, distcc, two

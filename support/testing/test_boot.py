@@ -201,9 +201,6 @@ def floppy_image(background_builds):
     return background_builds.result("floppy")
 
 
-# A kernel of its own, and the session's idle time goes to aarch64's and
-# riscv64's builds: make check-slow.
-@pytest.mark.slow
 def test_floppy_image_fits_and_boots(floppy_image, tmp_path):
     """floppy.img: exactly a 1.44 MB floppy, booted as drive A: through the
     BIOS and syslinux (what start.sh boots by default for this defconfig);
@@ -232,7 +229,6 @@ def test_floppy_image_fits_and_boots(floppy_image, tmp_path):
     assert floppy.read_bytes() == first
 
 
-@pytest.mark.slow
 def test_exec_from_the_floppy(floppy_image):
     """--exec from floppy.img: the floppy's kernel shows QEMU's fw_cfg files
     too, and the C init takes the command from there."""

@@ -25,8 +25,8 @@ from vm import VM, monitor_commands, screen_text
 
 # The disk defconfig's kernel (block devices, ext4 and squashfs, EFI, a real
 # PC's drivers) shares little with the default's. Built in the background,
-# it needs the idle time of a session that aarch64's and riscv64's builds
-# take already: make check-slow's.
+# it needs the idle time of a session that aarch64's, riscv64's and the
+# floppy's builds take already: make check-slow's.
 pytestmark = pytest.mark.slow
 
 START = str(TOPDIR / "board/qemu/start.sh")
