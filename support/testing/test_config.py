@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import TOPDIR, Build
+from conftest import TOPDIR, Build, error_lines
 
 
 def test_help_names_every_target_group(tmp_path):
@@ -77,6 +77,17 @@ def test_vanished_symbols_are_named(build):
     assert "TR_PACKAGE_VANISHED=y dropped" in result.stdout
     assert "TR_OLD_OPTION" in result.stdout
     assert "TR_PACKAGE_VANISHED" not in build.config_path.read_text()
+
+
+def test_symbol_appended_again_takes_the_last_value_quietly(build):
+    """echo SYMBOL=value >>.config, as users do: kconfig takes the last
+    line, and the one before it is no lost setting to report."""
+    text = build.config_path.read_text()
+    assert 'TR_TARGET_HOSTNAME="tinyroot"' in text.splitlines()
+    build.config_path.write_text(text + 'TR_TARGET_HOSTNAME="appended"\n')
+    result = build.make("olddefconfig")
+    assert error_lines(result.stdout) == [], result.stdout
+    assert build.config()["TR_TARGET_HOSTNAME"] == "appended"
 
 
 def test_defconfig_with_unknown_symbol_is_reported(build, package_tree):
