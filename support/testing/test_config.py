@@ -90,6 +90,19 @@ def test_symbol_appended_again_takes_the_last_value_quietly(build):
     assert build.config()["TR_TARGET_HOSTNAME"] == "appended"
 
 
+def test_choice_member_appended_replaces_the_one_before_quietly(tmp_path):
+    """echo TR_CONSOLE_BOTH=y >>.config over the default's serial console:
+    kconfig keeps the choice's last member set, and the one before it is
+    no lost setting to report."""
+    b = Build(tmp_path / "out", tmp_path / "dl")
+    b.make("qemu_x86_64_defconfig")
+    assert b.config()["TR_CONSOLE_SERIAL"] == "y"
+    b.config_path.write_text(b.config_path.read_text() + "TR_CONSOLE_BOTH=y\n")
+    result = b.make("olddefconfig")
+    assert error_lines(result.stdout) == [], result.stdout
+    assert (b.config()["TR_CONSOLE_BOTH"], b.config()["TR_CONSOLE_SERIAL"]) == ("y", "n")
+
+
 def test_defconfig_with_unknown_symbol_is_reported(build, package_tree):
     package_tree.defconfig.write_text(package_tree.defconfig.read_text() + "TR_NO_SUCH_THING=y\n")
     result = build.make("test_defconfig")
