@@ -20,6 +20,7 @@ LINUX_IMAGE_TARGET = $(notdir $(KERNEL_IMAGE))
 LINUX_FRAGMENTS = \
 	$(if $(TR_PACKAGE_LINUX_CONFIG_MINIMAL),$(wildcard $(addsuffix /linux.fragment,$(LINUX_BOARDS_DIR) $(LINUX_BOARD_DIR))) \
 		$(if $(TR_PACKAGE_LINUX_NETWORK),$(wildcard $(addsuffix /linux-net.fragment,$(LINUX_BOARDS_DIR) $(LINUX_BOARD_DIR)))) \
+		$(if $(TR_PACKAGE_LINUX_DISKS),$(LINUX_DISK_FRAGMENTS)) \
 		$(if $(LINUX_GRAPHICAL),$(LINUX_BOARD_DIR)/linux-graphical.fragment)) \
 	$(if $(LINUX_BASE_CONFIG),$(LINUX_PVPANIC_FRAGMENT) $(LINUX_IMAGE_FRAGMENTS)) \
 	$(if $(LINUX_COMPRESSION),$(LINUX_PKGDIR)/compression-$(LINUX_COMPRESSION).fragment) \
@@ -28,6 +29,8 @@ LINUX_FRAGMENTS = \
 # that the virt boards have.
 LINUX_PVPANIC_FRAGMENT = $(firstword $(wildcard $(LINUX_BOARD_DIR)/pvpanic.fragment) \
 	$(LINUX_BOARDS_DIR)/pvpanic-pci.fragment)
+# Block devices, the virtio disk and both root filesystems on disk.
+LINUX_DISK_FRAGMENTS = $(addprefix $(LINUX_BOARD_DIR)/,disk-root.fragment rootfs-ext4.fragment rootfs-squashfs.fragment)
 # What the bootable images ask of the kernel (Filesystem images): a root
 # filesystem on the disk, UEFI boot; and a real PC's drivers.
 LINUX_IMAGE_FRAGMENTS = \

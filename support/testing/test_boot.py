@@ -140,6 +140,22 @@ def test_exec_runs_the_command_verbatim(default_image):
     assert "a  b|it's|5|$HOME|" in result.stdout
 
 
+def test_default_kernel_reads_a_disk_given_to_qemu(default_image, tmp_path):
+    """Kernel → Disks, on by default: an ext4 filesystem made on the host
+    and given to QEMU after start.sh's -- is the guest's virtio disk
+    /dev/vda, and mounts."""
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "hello").write_text("from the host\n")
+    disk = tmp_path / "data.img"
+    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-d", str(files), str(disk), "8M"], check=True)
+    result = subprocess.run([START, "--output", str(default_image.out), "--accel", "tcg", *NO_NET,
+                             "--exec", "mkdir /tmp/d && mount -r -t ext4 /dev/vda /tmp/d && cat /tmp/d/hello",
+                             "--", "-drive", f"file={disk},format=raw,if=virtio,readonly=on"],
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    assert result.returncode == 0 and "from the host" in result.stdout.splitlines(), result.stdout + result.stderr
+
+
 def test_kernel_panic_ends_start_sh_with_failure(default_image):
     begin = time.monotonic()
     result = subprocess.run([START, "--output", str(default_image.out), "--accel", "tcg", *NO_NET,
@@ -210,6 +226,9 @@ def test_floppy_image_fits_and_boots(floppy_image, tmp_path):
     floppy = b.out / "images" / "floppy.img"
     assert floppy.stat().st_size == FLOPPY_BYTES
     assert b.qemu_conf()["QEMU_BOOT"] == "floppy"
+    # Kernel → Disks off (the defconfig): no block layer to take room
+    kernel_config = (b.out / "build" / "linux-6.1-debian" / "src" / ".config").read_text()
+    assert "\n# CONFIG_BLOCK is not set\n" in kernel_config
     vm = start(b)
     try:
         vm.wait_for_shell(timeout=180)
