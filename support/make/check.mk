@@ -4,11 +4,11 @@
 # check-slow runs the slow ones too (the tutorial's defconfig kernel on each
 # architecture, the reproducibility build compiled without the compiler
 # cache, the initramfs built into the default kernel
-# (relinked twice), the disk defconfig (its kernel: block devices, ext4,
-# EFI, a real PC's drivers), and the builds that compile BusyBox, toybox or
+# (relinked twice), and the builds that compile BusyBox, toybox or
 # Dropbear for real once more: remote ccache storage, distcc, two
 # manifests from two checkouts, musl linked dynamically, toybox with musl
-# and its small configuration, Dropbear in a second output directory).
+# and its small configuration, Dropbear in a second output directory and
+# in the disk defconfig's build).
 .PHONY: check check-slow
 check:
 	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing -m "not slow" $(PYTEST_ARGS)

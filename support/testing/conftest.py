@@ -41,11 +41,6 @@ BACKGROUND_DEFCONFIGS = {
     "aarch64": ("qemu_aarch64_virt_defconfig", {}),
     "riscv64": ("qemu_riscv64_virt_defconfig", {}),
     "floppy": ("qemu_x86_64_floppy_defconfig", {}),
-    # both root filesystems in the kernel, so that switching between them
-    # compiles nothing; Dropbear, to make its host key on the read-only root
-    "disk": ("qemu_x86_64_disk_defconfig", {"TR_PACKAGE_LINUX_CONFIG_FRAGMENTS": '"{} {}"'.format(
-        *(TOPDIR / "board/qemu/x86_64" / f"rootfs-{fs}.fragment" for fs in ("ext4", "squashfs"))),
-        "TR_PACKAGE_DROPBEAR": "y"}),
 }
 
 
@@ -59,23 +54,23 @@ def background_builds_taken(item):
 
 
 def runs_late(item):
-    """0 for most tests; 1 for those that take screen_and_uefi_image (the
+    """0 for most tests; 1 for those that take disk_defconfig_image (the
     default build, switched and not put back); 2 for those that take a
     background build."""
     if background_builds_taken(item):
         return 2
-    return 1 if "screen_and_uefi_image" in item.fixturenames else 0
+    return 1 if "disk_defconfig_image" in item.fixturenames else 0
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """The tests that take a background build last (in their order), so that
     the builds have the whole session to be made (background_builds); before
-    them, the ones that take the default build switched to the screen and
-    UEFI, after every other test that takes the default build."""
+    them, the ones that take the default build switched to the disk
+    defconfig, after every other test that takes the default build."""
     items.sort(key=runs_late)
     switched_under = [item.nodeid for item in items if runs_late(item) == 2 and "default_image" in item.fixturenames]
-    assert not switched_under, f"these would find the default build switched by screen_and_uefi_image: {switched_under}"
+    assert not switched_under, f"these would find the default build switched by disk_defconfig_image: {switched_under}"
 
 
 @pytest.fixture(autouse=True)
@@ -444,7 +439,7 @@ def session_build_dir(tmp_path_factory, name):
 def default_image(tmp_path_factory, background_builds):
     """qemu_x86_64_defconfig, built once per session, through the session's
     compiler cache; then the background builds start. Tests that change its
-    configuration put it back (but screen_and_uefi_image, its last)."""
+    configuration put it back (but disk_defconfig_image, its last)."""
     b = Build(session_build_dir(tmp_path_factory, "default"), IMAGE_DL_DIR, ccache=True)
     b.make("qemu_x86_64_defconfig")
     b.make_all()
@@ -452,22 +447,19 @@ def default_image(tmp_path_factory, background_builds):
     return b
 
 
-# The default build's settings for the tests of the screen and of UEFI boot.
-SCREEN_AND_UEFI = {"TR_CONSOLE_BOTH": "y", "TR_IMAGE_DISK": "y", "TR_IMAGE_ISO": "y", "TR_IMAGE_UEFI": "y"}
-
-
 @pytest.fixture(scope="session")
-def screen_and_uefi_image(default_image):
-    """The default build with its console on the screen too, and its disk
-    image and ISO bootable under UEFI as well as through a BIOS: the kernel
-    gets the VGA console, the keyboard, the EFI stub and the framebuffer
-    console, and compiles again only the files these options touch, once
-    for the graphical console's tests and UEFI's. Not put back, which would
-    compile them once more: its tests are the session's last to take the
-    default build (pytest_collection_modifyitems)."""
+def disk_defconfig_image(default_image):
+    """The default build switched to qemu_x86_64_disk_defconfig, for the
+    tests of the bootable images' root filesystem on disk, of UEFI boot and
+    of the screen. The kernel has the disks already (Kernel → Disks); it
+    gets a real PC's drivers, the VGA and framebuffer consoles, the
+    keyboard and the EFI stub, and compiles again only the files these
+    touch. Not put back, which would compile them once more: its tests are
+    the session's last to take the default build
+    (pytest_collection_modifyitems)."""
     from test_packages import steps_run
-    default_image.set_config(**SCREEN_AND_UEFI)
-    ran = steps_run(default_image.make().stdout)
+    default_image.make("qemu_x86_64_disk_defconfig")
+    ran = steps_run(default_image.make_all().stdout)
     assert {package for package, _ in ran} == {"linux", "rootfs"}, ran
     return default_image
 

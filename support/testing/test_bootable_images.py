@@ -3,10 +3,10 @@ session's default build (only its images step runs again), booted through
 QEMU's BIOS and syslinux with no -kernel; the ISO as a CD-ROM and, hybrid,
 as a hard disk; --exec on both through QEMU's fw_cfg; the same bytes from
 the images step done again under another umask, locale and timezone; a
-floppy too small for the default kernel refused with the sizes. The same
-images under UEFI in test_uefi_boot.py; the floppy defconfig's own
-floppy.img boots in test_boot.py, the disk defconfig's root filesystem on
-the disk in test_disk_root.py (make check-slow: kernels of their own)."""
+floppy too small for the default kernel refused with the sizes. The disk
+defconfig's images, under UEFI too and with the root filesystem on the
+disk, in test_disk_root.py; the floppy defconfig's own floppy.img boots in
+test_boot.py."""
 import json
 import shutil
 import subprocess

@@ -1,10 +1,10 @@
 """The console on QEMU's VGA screen: the prompt read off the screen
 through start.sh and make graphical, and the consoles the kernel makes
 active, with inits made here. Every test of this module takes the session's
-default build switched to a console on the screen too, and to UEFI boot
-(screen_and_uefi_image): only the kernel's files that these options touch
-are compiled again, not a second kernel from scratch, and once for this
-module and test_uefi_boot.py's."""
+default build switched to the disk defconfig, whose console is on the
+screen too (disk_defconfig_image): only the kernel's files that its options
+touch are compiled again, not a second kernel from scratch, and once for
+this module and test_disk_root.py's."""
 import os
 import shutil
 import subprocess
@@ -21,8 +21,8 @@ NO_NET = ["--net", "none"]
 
 
 @pytest.fixture(scope="module")
-def graphical_parts(tmp_path_factory, screen_and_uefi_image):
-    return built_parts(screen_and_uefi_image, tmp_path_factory.mktemp("boot-graphical"),
+def graphical_parts(tmp_path_factory, disk_defconfig_image):
+    return built_parts(disk_defconfig_image, tmp_path_factory.mktemp("boot-graphical"),
                        REQUIRED_KERNEL_OPTIONS + GRAPHICAL_KERNEL_OPTIONS)
 
 
@@ -91,17 +91,17 @@ def test_busybox_init_keeps_a_shell_on_each_console(graphical_vm):
 
 @pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract-ocr is not installed")
 @pytest.mark.parametrize("how", ["start.sh", "make graphical"])
-def test_graphical_console_shows_the_prompt(screen_and_uefi_image, tmp_path, how):
+def test_graphical_console_shows_the_prompt(disk_defconfig_image, tmp_path, how):
     """The kernel started directly (the build's disk image would be the
     default), with its console on the screen alone, as make graphical
     starts it."""
     monitor = tmp_path / "monitor.sock"
     qemu_args = f"-monitor unix:{monitor},server,nowait"
     if how == "start.sh":
-        argv = [str(START), "--output", str(screen_and_uefi_image.out), "--graphical", "--boot", "kernel",
+        argv = [str(START), "--output", str(disk_defconfig_image.out), "--graphical", "--boot", "kernel",
                 "--accel", "tcg", *NO_NET, "--display", "none", "--", *qemu_args.split()]
     else:
-        argv = ["make", "-C", str(TOPDIR), f"O={screen_and_uefi_image.out}", "graphical",
+        argv = ["make", "-C", str(TOPDIR), f"O={disk_defconfig_image.out}", "graphical",
                 "RUN_ARGS=--boot kernel --display none --accel tcg --net none", f"QEMU_ARGS={qemu_args}"]
     env = dict(os.environ, TR_DL_DIR=str(IMAGE_DL_DIR))
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
