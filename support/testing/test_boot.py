@@ -23,8 +23,9 @@ def start(build, *args):
     return VM([START, "--output", str(build.out), "--accel", "tcg", *NO_NET, *args])
 
 
-def run_exec(build, command, timeout=120):
-    return subprocess.run([START, "--output", str(build.out), "--accel", "tcg", *NO_NET, "--exec", command],
+def run_exec(build, command, *args, timeout=120):
+    """start.sh --exec command, then args (QEMU's own after --)."""
+    return subprocess.run([START, "--output", str(build.out), "--accel", "tcg", *NO_NET, "--exec", command, *args],
                           text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
@@ -149,10 +150,8 @@ def test_default_kernel_reads_a_disk_given_to_qemu(default_image, tmp_path):
     (files / "hello").write_text("from the host\n")
     disk = tmp_path / "data.img"
     subprocess.run(["mke2fs", "-q", "-t", "ext4", "-d", str(files), str(disk), "8M"], check=True)
-    result = subprocess.run([START, "--output", str(default_image.out), "--accel", "tcg", *NO_NET,
-                             "--exec", "mkdir /tmp/d && mount -r -t ext4 /dev/vda /tmp/d && cat /tmp/d/hello",
-                             "--", "-drive", f"file={disk},format=raw,if=virtio,readonly=on"],
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    result = run_exec(default_image, "mkdir /tmp/d && mount -r -t ext4 /dev/vda /tmp/d && cat /tmp/d/hello",
+                      "--", "-drive", f"file={disk},format=raw,if=virtio,readonly=on")
     assert result.returncode == 0 and "from the host" in result.stdout.splitlines(), result.stdout + result.stderr
 
 
