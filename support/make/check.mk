@@ -6,9 +6,9 @@
 # cache, the initramfs built into the default kernel
 # (relinked twice), and the builds that compile BusyBox, toybox or
 # Dropbear for real once more: remote ccache storage, distcc, two
-# manifests from two checkouts, BusyBox with musl (static and dynamic), toybox with musl
-# and its small configuration, Dropbear in a second output directory and
-# in the disk defconfig's build).
+# manifests from two checkouts, BusyBox with musl (static and dynamic),
+# toybox with musl and its small configuration, Dropbear in a second
+# output directory and in the disk defconfig's build).
 .PHONY: check check-slow
 check:
 	/usr/bin/python3 -m pytest $(TOPDIR)/support/testing -m "not slow" $(PYTEST_ARGS)
